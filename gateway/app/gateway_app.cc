@@ -1,0 +1,133 @@
+#include "gateway/app/gateway_app.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "gateway/http/server.h"
+#include "gateway/proxy/request_pipeline.h"
+#include "gateway/upstream/curl_upstream_client.h"
+
+namespace fdgw::app {
+namespace {
+
+constexpr auto kDrainTimeout = std::chrono::seconds(20);
+
+std::chrono::milliseconds longestUpstreamTimeout(const config::GatewayConfig& config) {
+  std::chrono::milliseconds longest{0};
+  for (const auto& [name, upstream] : config.upstreams) longest = std::max(longest, upstream.timeout);
+  return longest;
+}
+
+bool reloadPolicies(const config::GatewayConfig& config,
+                    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams,
+                    proxy::PolicyStore& store, log::Logger& logger) {
+  try {
+    auto snapshot = buildSnapshot(config, upstreams);
+    const auto tenants = snapshot->policies.tenants.size();
+    store.replace(std::move(snapshot));
+    logger.info("policies_reloaded", {{"tenants", tenants}});
+    return true;
+  } catch (const config::ConfigErrors& errors) {
+    std::vector<std::string> issues;
+    for (const auto& issue : errors.issues()) issues.push_back(issue.describe());
+    logger.error("policies_reload_rejected",
+                 {{"issues", issues}, {"action", "kept the running policies; fix the files and "
+                                                 "send SIGHUP again"}});
+    return false;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUpstreams(
+    const config::GatewayConfig& config) {
+  std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets;
+  std::vector<config::ConfigIssue> issues;
+  for (const auto& [name, upstream] : config.upstreams) {
+    auto target = std::make_shared<upstream::UpstreamTarget>();
+    target->name = name;
+    target->base_url = upstream.base_url;
+    target->timeout = upstream.timeout;
+    target->connect_timeout = upstream.connect_timeout;
+    for (auto [variable, destination] : {std::pair{&upstream.api_key_env, &target->api_key},
+                                         std::pair{&upstream.api_secret_env, &target->api_secret}}) {
+      const char* value = std::getenv(variable->c_str());
+      if (!value || !*value) {
+        issues.push_back({config.file.string(), 0, 0, "upstreams." + name,
+                          "environment variable " + *variable +
+                              " is not set; export the FullDatos credential it names"});
+      } else {
+        *destination = value;
+      }
+    }
+    targets[name] = target;
+  }
+  if (!issues.empty()) throw config::ConfigErrors(std::move(issues));
+  return targets;
+}
+
+std::shared_ptr<const proxy::PolicySnapshot> buildSnapshot(
+    const config::GatewayConfig& config,
+    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams) {
+  return std::make_shared<proxy::PolicySnapshot>(config::loadPolicies(config.policies_dir, config),
+                                                 upstreams);
+}
+
+int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
+  // Block the control signals in every thread; this thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto upstreams = resolveUpstreams(config);
+  proxy::PolicyStore store(buildSnapshot(config, upstreams));
+  common::SystemClock clock;
+  upstream::CurlUpstreamClient upstream_client(logger);
+  proxy::RequestPipeline pipeline(store, upstream_client, clock, logger,
+                                  {config.http.max_body_bytes});
+
+  std::atomic<bool> draining{false};
+  http::Server server(
+      config, pipeline, logger,
+      [&draining]() -> std::string { return draining.load() ? "shutting down" : ""; },
+      longestUpstreamTimeout(config));
+  server.start();
+  logger.info("started", {{"listen", config.listen.host + ":" + std::to_string(server.publicPort())},
+                          {"admin_listen", config.admin_listen.host + ":" +
+                                               std::to_string(server.adminPort())},
+                          {"threads", config.threads},
+                          {"tenants", store.current()->policies.tenants.size()},
+                          {"upstreams", config.upstreams.size()}});
+
+  while (true) {
+    int received = 0;
+    if (sigwait(&signals, &received) != 0) continue;
+    if (received == SIGHUP) {
+      reloadPolicies(config, upstreams, store, logger);
+      continue;
+    }
+    logger.info("stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+    break;
+  }
+
+  // Let requests in flight finish, then close everything.
+  draining = true;
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (pipeline.inflight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (pipeline.inflight() > 0) {
+    logger.warn("stop_with_requests_in_flight", {{"inflight", pipeline.inflight()}});
+  }
+  server.stop();
+  upstream_client.stop();
+  logger.info("stopped");
+  return 0;
+}
+
+}  // namespace fdgw::app

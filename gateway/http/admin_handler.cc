@@ -1,0 +1,35 @@
+#include "gateway/http/admin_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/http/public_handler.h"
+
+namespace fdgw::http {
+
+AdminHandler::AdminHandler(std::function<std::string()> readiness)
+    : readiness_(std::move(readiness)) {}
+
+void AdminHandler::onRequest(const Pistache::Http::Request& request,
+                             Pistache::Http::ResponseWriter writer) {
+  proxy::OutgoingResponse response;
+  const std::string& path = request.resource();
+  if (request.method() != Pistache::Http::Method::Get) {
+    response.status = 405;
+    response.body = R"({"success":false,"message":"Only GET is supported.","code":"method_not_allowed"})";
+  } else if (path == "/healthz") {
+    response.body = R"({"success":true,"data":{"status":"ok"}})";
+  } else if (path == "/readyz") {
+    const std::string problem = readiness_();
+    nlohmann::json body = {{"success", problem.empty()},
+                           {"data", {{"status", problem.empty() ? "ready" : "not_ready"}}}};
+    if (!problem.empty()) body["data"]["reason"] = problem;
+    response.status = problem.empty() ? 200 : 503;
+    response.body = body.dump();
+  } else {
+    response.status = 404;
+    response.body = R"({"success":false,"message":"Resource not found.","code":"not_found"})";
+  }
+  sendResponse(writer, response);
+}
+
+}  // namespace fdgw::http

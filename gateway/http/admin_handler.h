@@ -1,0 +1,26 @@
+#pragma once
+
+#include <pistache/http.h>
+
+#include <functional>
+#include <string>
+
+namespace fdgw::http {
+
+// Operator endpoints on the admin listener: /healthz (the process serves
+// requests) and /readyz (it is ready for tenant traffic).
+class AdminHandler final : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(AdminHandler)
+
+  // `readiness` returns an empty string when ready, or the reason it is not.
+  explicit AdminHandler(std::function<std::string()> readiness);
+
+  void onRequest(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter writer) override;
+
+ private:
+  std::function<std::string()> readiness_;
+};
+
+}  // namespace fdgw::http

@@ -1,0 +1,70 @@
+#include "gateway/http/public_handler.h"
+
+#include "gateway/common/request_id.h"
+#include "gateway/common/text.h"
+#include "gateway/http/named_header.h"
+#include "gateway/proxy/response_mapping.h"
+
+namespace fdgw::http {
+
+using Pistache::Http::Code;
+using Pistache::Http::ResponseWriter;
+
+namespace {
+
+proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request) {
+  proxy::IncomingRequest incoming;
+  incoming.method = Pistache::Http::methodString(request.method());
+  incoming.raw_path = request.resource();
+  const auto& query = request.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    incoming.query.emplace_back(it->first, it->second);
+  }
+  for (const auto& [name, raw] : request.headers().rawList()) {
+    incoming.headers.emplace_back(common::toLower(name), raw.value());
+  }
+  incoming.body = request.body();
+  incoming.client_address = request.address().host();
+  return incoming;
+}
+
+}  // namespace
+
+void sendResponse(ResponseWriter& writer, const proxy::OutgoingResponse& response) {
+  for (const auto& [name, value] : response.headers) {
+    writer.headers().add(std::make_shared<NamedHeader>(name, value));
+  }
+  writer.headers().add(std::make_shared<NamedHeader>("Content-Type", response.content_type));
+  writer.send(static_cast<Code>(response.status), response.body)
+      .then([](ssize_t) {}, Pistache::Async::IgnoreException);
+}
+
+PublicHandler::PublicHandler(proxy::RequestPipeline& pipeline, log::Logger& logger)
+    : pipeline_(&pipeline), logger_(&logger) {}
+
+void PublicHandler::onRequest(const Pistache::Http::Request& request, ResponseWriter writer) {
+  auto shared_writer = std::make_shared<ResponseWriter>(std::move(writer));
+  try {
+    pipeline_->handle(toIncoming(request), [shared_writer](proxy::OutgoingResponse response) {
+      sendResponse(*shared_writer, response);
+    });
+  } catch (const std::exception& error) {
+    // Nothing on the request path is meant to throw; this boundary keeps a
+    // bug from reaching Pistache and answers in the envelope instead.
+    const std::string request_id = common::newRequestId();
+    logger_->error("request_exception", {{"request_id", request_id}, {"error", error.what()}});
+    sendResponse(*shared_writer,
+                 proxy::errorResponse({common::ErrorCode::kInternal, "", error.what()}, request_id,
+                                      common::Language::kEnglish));
+  }
+}
+
+void PublicHandler::onTimeout(const Pistache::Http::Request& /*request*/, ResponseWriter writer) {
+  const std::string request_id = common::newRequestId();
+  auto response = proxy::errorResponse({common::ErrorCode::kRequestTimeout, "", ""}, request_id,
+                                       common::Language::kEnglish);
+  response.headers.emplace_back("X-Request-Id", request_id);
+  sendResponse(writer, response);
+}
+
+}  // namespace fdgw::http

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "gateway/auth/key_store.h"
+#include "gateway/config/policies.h"
+#include "gateway/upstream/upstream_client.h"
+
+namespace fdgw::proxy {
+
+// Everything a request needs from configuration, frozen at one load.
+// Requests hold a shared_ptr to the snapshot they started with, so a reload
+// never changes the rules under a request in flight.
+struct PolicySnapshot {
+  PolicySnapshot(config::Policies policies_in,
+                 std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets);
+
+  config::Policies policies;
+  auth::KeyStore keys;  // points into `policies`
+  std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> upstreams;
+};
+
+// Holds the current snapshot and swaps it atomically on reload.
+class PolicyStore {
+ public:
+  explicit PolicyStore(std::shared_ptr<const PolicySnapshot> initial);
+
+  std::shared_ptr<const PolicySnapshot> current() const;
+  void replace(std::shared_ptr<const PolicySnapshot> next);
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const PolicySnapshot> current_;
+};
+
+}  // namespace fdgw::proxy

@@ -1,0 +1,225 @@
+#include "gateway/proxy/request_pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/common/request_id.h"
+#include "gateway/common/routes.h"
+#include "gateway/proxy/response_mapping.h"
+
+namespace fdgw::proxy {
+namespace {
+
+// Headers copied from the tenant's request to the upstream request. Every
+// other header, including the tenant's credentials and hop-by-hop headers,
+// stays at the gateway.
+constexpr std::string_view kForwardedHeaders[] = {"content-type", "accept-language"};
+
+bool requiresJsonObject(std::string_view route_id) {
+  return route_id == "users.update" || route_id == "orders.create" ||
+         route_id == "refunds.create" || route_id == "tickets.create";
+}
+
+bool isBodyMethod(std::string_view method) { return method == "POST" || method == "PUT"; }
+
+// Finds the single value of a credential header. Returns false when the
+// value is ambiguous: several values joined by commas.
+bool credentialValue(const IncomingRequest& request, std::string_view name, std::string& value) {
+  const std::string* found = request.header(name);
+  value = found ? *found : std::string();
+  return value.find(',') == std::string::npos;
+}
+
+}  // namespace
+
+struct RequestPipeline::Exchange {
+  std::string request_id;
+  common::Language language = common::Language::kEnglish;
+  std::chrono::steady_clock::time_point started;
+  std::string method;
+  std::string path;
+  std::string client_address;
+  std::string tenant_id = "unknown";
+  std::string route_id = "none";
+  std::string upstream_name;
+  int upstream_status = 0;
+  double upstream_ms = 0;
+  std::string error_code;
+  Responder respond;
+};
+
+RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
+                                 const common::Clock& clock, log::Logger& logger,
+                                 PipelineOptions options)
+    : policies_(policies), upstream_(upstream), clock_(clock), logger_(logger), options_(options) {}
+
+void RequestPipeline::handle(IncomingRequest request, Responder respond) {
+  inflight_.fetch_add(1);
+  auto exchange = std::make_shared<Exchange>();
+  exchange->started = clock_.monotonicNow();
+  exchange->respond = std::move(respond);
+  exchange->method = request.method;
+  exchange->path = request.raw_path.substr(0, 256);
+  exchange->client_address = request.client_address;
+  const std::string* client_id = request.header("x-request-id");
+  exchange->request_id =
+      client_id && common::isSaneRequestId(*client_id) ? *client_id : common::newRequestId();
+  if (const std::string* accept_language = request.header("accept-language")) {
+    exchange->language = common::preferredLanguage(*accept_language);
+  }
+
+  // 1. Size, canonical path and route id.
+  if (request.body.size() > options_.max_body_bytes) {
+    reject(exchange, {common::ErrorCode::kPayloadTooLarge,
+                      "The request body exceeds " + std::to_string(options_.max_body_bytes) +
+                          " bytes.",
+                      ""});
+    return;
+  }
+  const auto matched = matcher_.match(request.method, request.raw_path);
+  if (const auto* problem = std::get_if<PathProblem>(&matched)) {
+    if (*problem == PathProblem::kMalformedEscape) {
+      reject(exchange, {common::ErrorCode::kBadRequest, "The path has an invalid %-escape.", ""});
+    } else {
+      reject(exchange, {common::ErrorCode::kNotFound, "", "no route for " + request.method});
+    }
+    return;
+  }
+  const auto& match = std::get<RouteMatch>(matched);
+  exchange->route_id = std::string(common::kRoutes[match.route_index].id);
+  exchange->path = match.upstream_path;
+
+  // 2. Authentication.
+  const auto snapshot = policies_.current();
+  std::string api_key;
+  std::string api_secret;
+  const bool unambiguous = credentialValue(request, "x-api-key", api_key) &&
+                           credentialValue(request, "x-api-secret", api_secret);
+  const auto outcome =
+      unambiguous ? snapshot->keys.authenticate(api_key, api_secret, clock_.now())
+                  : std::variant<const config::Tenant*, auth::AuthFailure>(
+                        auth::AuthFailure::kAmbiguousCredentials);
+  if (const auto* failure = std::get_if<auth::AuthFailure>(&outcome)) {
+    reject(exchange, {common::ErrorCode::kUnauthorized, "",
+                      "authentication failed: " + std::string(auth::reasonName(*failure))});
+    return;
+  }
+  const config::Tenant& tenant = *std::get<const config::Tenant*>(outcome);
+  exchange->tenant_id = tenant.id;
+
+  // 3. Route permission.
+  if (!tenant.plan.allowsRoute(exchange->route_id)) {
+    reject(exchange, {common::ErrorCode::kForbidden, "",
+                      "plan " + tenant.plan.name + " denies " + exchange->route_id});
+    return;
+  }
+
+  // 4. Request body.
+  if (isBodyMethod(request.method) &&
+      (requiresJsonObject(exchange->route_id) || !request.body.empty())) {
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      reject(exchange, {common::ErrorCode::kBadRequest, "The request body must be a JSON object.",
+                        ""});
+      return;
+    }
+  }
+
+  forward(exchange, match, tenant, *snapshot, std::move(request));
+}
+
+void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                              const config::Tenant& tenant, const PolicySnapshot& snapshot,
+                              IncomingRequest request) {
+  const auto query = canonicalQuery(request.query);
+  if (!query) {
+    reject(exchange, {common::ErrorCode::kBadRequest, "The query string has an invalid %-escape.",
+                      ""});
+    return;
+  }
+  const auto target = snapshot.upstreams.find(tenant.upstream);
+  if (target == snapshot.upstreams.end()) {
+    reject(exchange, {common::ErrorCode::kInternal, "",
+                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
+    return;
+  }
+  exchange->upstream_name = tenant.upstream;
+
+  upstream::UpstreamRequest call;
+  call.target = target->second;
+  call.method = request.method;
+  call.path_and_query = match.upstream_path + *query;
+  call.body = std::move(request.body);
+  for (std::string_view name : kForwardedHeaders) {
+    if (const std::string* value = request.header(name)) {
+      call.headers.emplace_back(std::string(name), *value);
+    }
+  }
+  call.headers.emplace_back("accept", "application/json");
+  call.headers.emplace_back("x-request-id", exchange->request_id);
+
+  upstream_.send(std::move(call), [this, exchange](upstream::UpstreamResponse answer) {
+    exchange->upstream_status = answer.status;
+    exchange->upstream_ms = static_cast<double>(answer.elapsed.count()) / 1000.0;
+    auto mapped = mapUpstreamResponse(answer, exchange->request_id, exchange->language);
+    if (mapped.error) {
+      exchange->error_code = std::string(common::codeName(mapped.error->code));
+      const bool account_problem = mapped.error->code == common::ErrorCode::kUpstreamUnavailable ||
+                                   mapped.error->code == common::ErrorCode::kUpstreamTimeout ||
+                                   mapped.error->code == common::ErrorCode::kUpstreamBusy;
+      if (account_problem) {
+        logger_.warn("upstream_failed", {{"request_id", exchange->request_id},
+                                         {"upstream", exchange->upstream_name},
+                                         {"route", exchange->route_id},
+                                         {"tenant", exchange->tenant_id},
+                                         {"detail", mapped.error->detail}});
+      }
+    }
+    finish(exchange, std::move(mapped.response));
+  });
+}
+
+void RequestPipeline::reject(const std::shared_ptr<Exchange>& exchange, common::Error error) {
+  exchange->error_code = std::string(common::codeName(error.code));
+  if (error.code == common::ErrorCode::kInternal) {
+    logger_.error("request_failed", {{"request_id", exchange->request_id},
+                                     {"route", exchange->route_id},
+                                     {"detail", error.detail}});
+  } else if (!error.detail.empty()) {
+    logger_.debug("request_rejected", {{"request_id", exchange->request_id},
+                                       {"route", exchange->route_id},
+                                       {"detail", error.detail}});
+  }
+  finish(exchange, errorResponse(error, exchange->request_id, exchange->language));
+}
+
+void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
+                             OutgoingResponse response) {
+  response.headers.emplace_back("X-Request-Id", exchange->request_id);
+  const auto elapsed = clock_.monotonicNow() - exchange->started;
+  const double duration_ms =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /
+      1000.0;
+
+  nlohmann::json line = {{"request_id", exchange->request_id},
+                         {"tenant", exchange->tenant_id},
+                         {"route", exchange->route_id},
+                         {"method", exchange->method},
+                         {"path", exchange->path},
+                         {"status", response.status},
+                         {"duration_ms", duration_ms},
+                         {"bytes", response.body.size()},
+                         {"client", exchange->client_address}};
+  if (!exchange->error_code.empty()) line["code"] = exchange->error_code;
+  if (!exchange->upstream_name.empty()) {
+    line["upstream"] = exchange->upstream_name;
+    line["upstream_status"] = exchange->upstream_status;
+    line["upstream_ms"] = exchange->upstream_ms;
+  }
+  logger_.access(std::move(line));
+
+  Responder respond = std::move(exchange->respond);
+  inflight_.fetch_sub(1);
+  respond(std::move(response));
+}
+
+}  // namespace fdgw::proxy

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "gateway/common/clock.h"
+#include "gateway/common/error.h"
+#include "gateway/log/logger.h"
+#include "gateway/proxy/http_exchange.h"
+#include "gateway/proxy/policy_store.h"
+#include "gateway/proxy/route_matcher.h"
+#include "gateway/upstream/upstream_client.h"
+
+namespace fdgw::proxy {
+
+struct PipelineOptions {
+  std::size_t max_body_bytes = 64 * 1024;
+};
+
+// The request path from a parsed tenant request to the tenant's response:
+// route, authenticate, authorise, call upstream, map the answer, log. It
+// never blocks on network I/O: the upstream call completes on the
+// upstream client's thread, which then delivers the response.
+class RequestPipeline {
+ public:
+  RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
+                  const common::Clock& clock, log::Logger& logger, PipelineOptions options);
+
+  // Handles one request. `respond` runs exactly once, possibly after this
+  // call returns and on another thread.
+  void handle(IncomingRequest request, Responder respond);
+
+  // Requests accepted by handle() whose response has not been delivered.
+  long inflight() const { return inflight_.load(); }
+
+ private:
+  struct Exchange;
+
+  void forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+               const config::Tenant& tenant, const PolicySnapshot& snapshot,
+               IncomingRequest request);
+  void reject(const std::shared_ptr<Exchange>& exchange, common::Error error);
+  void finish(const std::shared_ptr<Exchange>& exchange, OutgoingResponse response);
+
+  PolicyStore& policies_;
+  upstream::UpstreamClient& upstream_;
+  const common::Clock& clock_;
+  log::Logger& logger_;
+  PipelineOptions options_;
+  RouteMatcher matcher_;
+  std::atomic<long> inflight_{0};
+};
+
+}  // namespace fdgw::proxy

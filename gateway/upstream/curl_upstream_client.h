@@ -1,0 +1,61 @@
+#pragma once
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/log/logger.h"
+#include "gateway/upstream/upstream_client.h"
+
+namespace fdgw::upstream {
+
+struct CurlClientOptions {
+  std::size_t max_response_bytes = 64 * 1024 * 1024;
+  long max_cached_connections = 1024;
+};
+
+// An UpstreamClient over one libcurl multi handle driven by a dedicated
+// thread. Connections are kept alive and reused across requests and
+// tenants. Requires curl_global_init to have run.
+class CurlUpstreamClient final : public UpstreamClient {
+ public:
+  CurlUpstreamClient(log::Logger& logger, CurlClientOptions options = {});
+  ~CurlUpstreamClient() override;
+
+  CurlUpstreamClient(const CurlUpstreamClient&) = delete;
+  CurlUpstreamClient& operator=(const CurlUpstreamClient&) = delete;
+
+  void send(UpstreamRequest request, UpstreamCompletion done) override;
+
+  // Completes every transfer still in flight with kShuttingDown and joins
+  // the thread. Later sends complete at once with kShuttingDown.
+  void stop();
+
+ private:
+  struct Transfer;
+
+  void run();
+  void startPending();
+  void collectFinished();
+  void complete(std::unique_ptr<Transfer> transfer);
+
+  static std::size_t onBody(char* data, std::size_t size, std::size_t count, void* context);
+  static std::size_t onHeader(char* data, std::size_t size, std::size_t count, void* context);
+
+  log::Logger& logger_;
+  CurlClientOptions options_;
+  CURLM* multi_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Transfer>> pending_;  // guarded by mutex_
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;  // client thread only
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace fdgw::upstream
