@@ -99,7 +99,7 @@ std::string_view defaultMessage(ErrorCode code, Language language) {
 }
 
 std::string errorEnvelope(const Error& error, std::string_view request_id, Language language) {
-  nlohmann::json body = nlohmann::json::object();
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
   body["success"] = false;
   body["message"] = error.message.empty() ? std::string(defaultMessage(error.code, language))
                                           : error.message;

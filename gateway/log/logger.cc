@@ -114,7 +114,8 @@ void Logger::emit(std::string_view level_name, std::string_view event, nlohmann:
   line["level"] = std::string(level_name);
   line["event"] = std::string(event);
   if (fields.is_object()) {
-    for (auto& [name, value] : maskSecrets(std::move(fields)).items()) line[name] = value;
+    const nlohmann::json masked = maskSecrets(std::move(fields));
+    for (const auto& [name, value] : masked.items()) line[name] = value;
   }
   if (suppressed > 0) line["suppressed"] = suppressed;
 
