@@ -187,13 +187,23 @@ void readPlanBody(YamlReader& reader, const YAML::Node& node, const std::string&
 }
 
 // Merges a tenant's overrides over its plan's YAML, key by key: mappings
-// merge recursively, and anything else (scalars, lists) replaces.
-YAML::Node mergeNodes(const YAML::Node& base, const YAML::Node& over) {
-  if (!base.IsDefined() || !base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+// merge recursively, and anything else (scalars, lists) replaces. A
+// currency's rounding rule is one choice among nearest, up and ending, so it
+// replaces the plan's rule instead of merging into it.
+YAML::Node mergeNodes(const YAML::Node& base, const YAML::Node& over,
+                      const std::string& path = "") {
+  const auto last_dot = path.rfind('.');
+  const std::string parent = last_dot == std::string::npos ? "" : path.substr(0, last_dot);
+  const bool rounding_rule =
+      parent == "rounding" ||
+      (parent.size() > 9 && parent.compare(parent.size() - 9, 9, ".rounding") == 0);
+  if (!base.IsDefined() || !base.IsMap() || !over.IsMap() || rounding_rule) {
+    return YAML::Clone(over);
+  }
   YAML::Node merged = YAML::Clone(base);
   for (auto it = over.begin(); it != over.end(); ++it) {
     const std::string name = it->first.Scalar();
-    merged[name] = mergeNodes(base[name], it->second);
+    merged[name] = mergeNodes(base[name], it->second, path.empty() ? name : path + "." + name);
   }
   return merged;
 }

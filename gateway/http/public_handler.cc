@@ -20,6 +20,10 @@ proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request) {
   for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
     incoming.query.emplace_back(it->first, it->second);
   }
+  // NOTE: Pistache 0.0.5 keeps only the first line of a repeated header
+  // (its raw header map ignores later inserts), so a request that repeats
+  // x-api-key arrives here with its first value only. Comma-joined values
+  // still reach the pipeline and are rejected there.
   for (const auto& [name, raw] : request.headers().rawList()) {
     incoming.headers.emplace_back(common::toLower(name), raw.value());
   }

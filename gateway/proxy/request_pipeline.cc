@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "gateway/common/request_id.h"
 #include "gateway/common/routes.h"
 #include "gateway/proxy/response_mapping.h"
@@ -22,11 +24,14 @@ bool requiresJsonObject(std::string_view route_id) {
 bool isBodyMethod(std::string_view method) { return method == "POST" || method == "PUT"; }
 
 // Finds the single value of a credential header. Returns false when the
-// value is ambiguous: several values joined by commas.
+// value is ambiguous: the header repeated, or several values joined by
+// commas.
 bool credentialValue(const IncomingRequest& request, std::string_view name, std::string& value) {
+  const auto occurrences = std::count_if(request.headers.begin(), request.headers.end(),
+                                         [name](const auto& header) { return header.first == name; });
   const std::string* found = request.header(name);
   value = found ? *found : std::string();
-  return value.find(',') == std::string::npos;
+  return occurrences <= 1 && value.find(',') == std::string::npos;
 }
 
 }  // namespace

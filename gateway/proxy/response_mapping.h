@@ -27,8 +27,8 @@ struct MappedResponse {
 MappedResponse mapUpstreamResponse(const upstream::UpstreamResponse& answer,
                                    std::string_view request_id, common::Language language);
 
-// Builds an error response in the envelope, with X-Request-Id and, for
-// 429, Retry-After.
+// Builds an error response in the envelope, with Retry-After for 429. The
+// caller adds X-Request-Id.
 OutgoingResponse errorResponse(const common::Error& error, std::string_view request_id,
                                common::Language language, int retry_after_seconds = 0);
 

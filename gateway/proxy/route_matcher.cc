@@ -61,6 +61,9 @@ std::variant<RouteMatch, PathProblem> RouteMatcher::match(std::string_view metho
     segments.push_back(segment);
   }
 
+  // A literal segment beats a parameter (GET /tickets/categories is not
+  // tickets.get), so the match with the fewest parameters wins.
+  std::optional<RouteMatch> best;
   for (const auto& entry : templates_) {
     const auto& route = common::kRoutes[entry.route_index];
     if (route.method != method || entry.segments.size() != segments.size()) continue;
@@ -79,8 +82,11 @@ std::variant<RouteMatch, PathProblem> RouteMatcher::match(std::string_view metho
         result.upstream_path += "/" + expected;
       }
     }
-    if (matched) return result;
+    if (matched && (!best || result.parameters.size() < best->parameters.size())) {
+      best = std::move(result);
+    }
   }
+  if (best) return *std::move(best);
   return PathProblem::kNotFound;
 }
 

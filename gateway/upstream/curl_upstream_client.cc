@@ -1,7 +1,12 @@
 #include "gateway/upstream/curl_upstream_client.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 namespace fdgw::upstream {
 
@@ -42,14 +47,71 @@ TransportError classify(CURLcode code) {
 }  // namespace
 
 CurlUpstreamClient::CurlUpstreamClient(log::Logger& logger, CurlClientOptions options)
-    : logger_(logger), options_(options), multi_(curl_multi_init()) {
+    : logger_(logger),
+      options_(options),
+      multi_(curl_multi_init()),
+      epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+      wakeup_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (!multi_ || epoll_fd_ < 0 || wakeup_fd_ < 0) {
+    throw std::runtime_error("cannot create the upstream client's event loop");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = wakeup_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wakeup_fd_, &event);
+
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlUpstreamClient::onSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlUpstreamClient::onTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   thread_ = std::thread([this] { run(); });
 }
 
 CurlUpstreamClient::~CurlUpstreamClient() {
   stop();
   curl_multi_cleanup(multi_);
+  ::close(wakeup_fd_);
+  ::close(epoll_fd_);
+}
+
+int CurlUpstreamClient::onSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* context,
+                                 void* socket_data) {
+  auto* client = static_cast<CurlUpstreamClient*>(context);
+  if (what == CURL_POLL_REMOVE) {
+    ::epoll_ctl(client->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    curl_multi_assign(client->multi_, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.data.fd = socket;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
+  // socket_data marks a socket already registered with epoll.
+  if (socket_data) {
+    ::epoll_ctl(client->epoll_fd_, EPOLL_CTL_MOD, socket, &event);
+  } else {
+    ::epoll_ctl(client->epoll_fd_, EPOLL_CTL_ADD, socket, &event);
+    curl_multi_assign(client->multi_, socket, client);
+  }
+  return 0;
+}
+
+int CurlUpstreamClient::onTimer(CURLM* /*multi*/, long timeout_ms, void* context) {
+  auto* client = static_cast<CurlUpstreamClient*>(context);
+  if (timeout_ms < 0) {
+    client->timer_deadline_.reset();
+  } else {
+    client->timer_deadline_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
+void CurlUpstreamClient::drainWakeups() {
+  std::uint64_t count = 0;
+  while (::read(wakeup_fd_, &count, sizeof count) > 0) {
+  }
 }
 
 void CurlUpstreamClient::send(UpstreamRequest request, UpstreamCompletion done) {
@@ -68,7 +130,8 @@ void CurlUpstreamClient::send(UpstreamRequest request, UpstreamCompletion done) 
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(transfer));
   }
-  curl_multi_wakeup(multi_);
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto written = ::write(wakeup_fd_, &one, sizeof one);
 }
 
 void CurlUpstreamClient::stop() {
@@ -76,7 +139,8 @@ void CurlUpstreamClient::stop() {
     if (thread_.joinable()) thread_.join();
     return;
   }
-  curl_multi_wakeup(multi_);
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto written = ::write(wakeup_fd_, &one, sizeof one);
   if (thread_.joinable()) thread_.join();
 
   // A send that raced with the flag may have queued after the thread's
@@ -226,12 +290,35 @@ void CurlUpstreamClient::complete(std::unique_ptr<Transfer> transfer) {
 }
 
 void CurlUpstreamClient::run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  int running = 0;
   while (!stopping_.load()) {
-    startPending();
-    int running = 0;
-    curl_multi_perform(multi_, &running);
+    int wait_ms = 1000;
+    if (timer_deadline_) {
+      const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *timer_deadline_ - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::clamp<long>(remaining.count(), 0, 1000));
+    }
+    const int ready = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wakeup_fd_) {
+        drainWakeups();
+        startPending();
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, flags, &running);
+    }
+    if (timer_deadline_ && std::chrono::steady_clock::now() >= *timer_deadline_) {
+      timer_deadline_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
     collectFinished();
-    curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
   }
 
   // Shutting down: fail everything still queued or in flight.

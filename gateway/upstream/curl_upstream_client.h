@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -21,8 +22,10 @@ struct CurlClientOptions {
 };
 
 // An UpstreamClient over one libcurl multi handle driven by a dedicated
-// thread. Connections are kept alive and reused across requests and
-// tenants. Requires curl_global_init to have run.
+// thread with epoll (curl_multi_socket_action), so the cost of each event
+// does not grow with the number of transfers in flight. Connections are
+// kept alive and reused across requests and tenants. Requires
+// curl_global_init to have run.
 class CurlUpstreamClient final : public UpstreamClient {
  public:
   CurlUpstreamClient(log::Logger& logger, CurlClientOptions options = {});
@@ -43,6 +46,10 @@ class CurlUpstreamClient final : public UpstreamClient {
   void run();
   void startPending();
   void collectFinished();
+  void drainWakeups();
+
+  static int onSocket(CURL* easy, curl_socket_t socket, int what, void* context, void* socket_data);
+  static int onTimer(CURLM* multi, long timeout_ms, void* context);
   void complete(std::unique_ptr<Transfer> transfer);
 
   static std::size_t onBody(char* data, std::size_t size, std::size_t count, void* context);
@@ -51,6 +58,10 @@ class CurlUpstreamClient final : public UpstreamClient {
   log::Logger& logger_;
   CurlClientOptions options_;
   CURLM* multi_;
+  int epoll_fd_;
+  int wakeup_fd_;  // eventfd written by send() and stop()
+  // When libcurl next wants CURL_SOCKET_TIMEOUT; unset means never.
+  std::optional<std::chrono::steady_clock::time_point> timer_deadline_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Transfer>> pending_;  // guarded by mutex_
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;  // client thread only

@@ -1,0 +1,560 @@
+#include "gateway/proxy/request_pipeline.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/common/request_id.h"
+#include "gateway/common/text.h"
+
+namespace fdgw::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+using std::chrono::system_clock;
+
+const std::string kTenantKey = "acme0key000000000000000000000001";
+const std::string kTenantSecret = "acme0secret0" + std::string(52, 's');
+const std::string kExpiredKey = "acme0key000000000000000000000002";
+const std::string kExpiredSecret = "acme0secret1" + std::string(52, 'e');
+const std::string kOrphanKey = "orphan0key0000000000000000000001";
+const std::string kOrphanSecret = "orphan0secret" + std::string(51, 'o');
+const std::string kUpstreamKey = "UPSTREAMKEY000000000000000000001";
+const std::string kUpstreamSecret = "UPSTREAMSECRET" + std::string(50, 'u');
+constexpr char kUnauthorizedMessage[] = "Invalid or missing API credentials.";
+constexpr std::size_t kMaxBodyBytes = 1024;
+
+// 2027-01-01T00:00:00Z.
+const system_clock::time_point kNow = system_clock::from_time_t(1798761600);
+
+class FakeClock : public common::Clock {
+ public:
+  system_clock::time_point now() const override { return wall; }
+  steady_clock::time_point monotonicNow() const override { return monotonic; }
+
+  system_clock::time_point wall = kNow;
+  steady_clock::time_point monotonic{};
+};
+
+// Records every request and replies at once with `canned_response`. When
+// `hold_responses` is set, it keeps the completion until respondToOldest().
+class FakeUpstreamClient : public upstream::UpstreamClient {
+ public:
+  void send(upstream::UpstreamRequest request, upstream::UpstreamCompletion done) override {
+    requests.push_back(std::move(request));
+    if (hold_responses) {
+      pending.push_back(std::move(done));
+      return;
+    }
+    done(canned_response);
+  }
+
+  void respondToOldest(upstream::UpstreamResponse response) {
+    ASSERT_FALSE(pending.empty());
+    auto done = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(std::move(response));
+  }
+
+  upstream::UpstreamResponse canned_response = okResponse();
+  bool hold_responses = false;
+  std::vector<upstream::UpstreamRequest> requests;
+  std::vector<upstream::UpstreamCompletion> pending;
+
+  static upstream::UpstreamResponse okResponse() {
+    upstream::UpstreamResponse response;
+    response.status = 200;
+    response.headers = {{"content-type", "application/json"}};
+    response.body = R"({"success":true,"data":[{"id":"ord_1a2b","total":"19.99"}]})";
+    return response;
+  }
+};
+
+// Builds one plan that denies status.check and two tenants on it. Tenant
+// acme uses upstream main and has a valid and an expired key. Tenant orphan
+// names an upstream that the snapshot lacks.
+std::shared_ptr<const PolicySnapshot> makeSnapshot() {
+  config::Plan plan;
+  plan.name = "standard";
+  plan.denied_routes = {"status.check"};
+
+  config::Policies policies;
+  policies.plans["standard"] = plan;
+
+  config::Tenant acme;
+  acme.id = "acme";
+  acme.name = "ACME Travel";
+  acme.plan_name = "standard";
+  acme.upstream = "main";
+  acme.plan = plan;
+  acme.keys = {{kTenantKey, common::sha256Hex(kTenantSecret), std::nullopt},
+               {kExpiredKey, common::sha256Hex(kExpiredSecret), kNow - 1h}};
+  policies.tenants["acme"] = acme;
+
+  config::Tenant orphan = acme;
+  orphan.id = "orphan";
+  orphan.upstream = "backup";
+  orphan.keys = {{kOrphanKey, common::sha256Hex(kOrphanSecret), std::nullopt}};
+  policies.tenants["orphan"] = orphan;
+
+  auto target = std::make_shared<upstream::UpstreamTarget>();
+  target->name = "main";
+  target->base_url = "http://127.0.0.1:18099";
+  target->api_key = kUpstreamKey;
+  target->api_secret = kUpstreamSecret;
+  std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets = {
+      {"main", target}};
+  return std::make_shared<PolicySnapshot>(std::move(policies), std::move(targets));
+}
+
+IncomingRequest makeRequest(std::string method, std::string raw_path) {
+  IncomingRequest request;
+  request.method = std::move(method);
+  request.raw_path = std::move(raw_path);
+  request.client_address = "127.0.0.1";
+  return request;
+}
+
+IncomingRequest withCredentials(IncomingRequest request, const std::string& key = kTenantKey,
+                                const std::string& secret = kTenantSecret) {
+  request.headers.emplace_back("x-api-key", key);
+  request.headers.emplace_back("x-api-secret", secret);
+  return request;
+}
+
+// Returns the value of a header, or "" when absent.
+std::string headerOf(const HeaderList& headers, std::string_view name) {
+  for (const auto& [header, value] : headers) {
+    if (common::equalsIgnoreCase(header, name)) return value;
+  }
+  return "";
+}
+
+nlohmann::json envelopeOf(const OutgoingResponse& response) {
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  EXPECT_FALSE(body.is_discarded()) << response.body;
+  return body;
+}
+
+class RequestPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(log_file_, nullptr);
+  }
+
+  void TearDown() override {
+    if (log_file_) std::fclose(log_file_);
+  }
+
+  // Hands the request to the pipeline and returns the responses delivered
+  // so far for it: exactly one, unless the upstream response is held.
+  std::vector<OutgoingResponse> handle(IncomingRequest request) {
+    auto delivered = std::make_shared<std::vector<OutgoingResponse>>();
+    pipeline_.handle(std::move(request), [delivered](OutgoingResponse response) {
+      delivered->push_back(std::move(response));
+    });
+    last_delivered_ = delivered;
+    return *delivered;
+  }
+
+  // Hands the request to the pipeline and returns its single response.
+  OutgoingResponse respond(IncomingRequest request) {
+    const auto responses = handle(std::move(request));
+    EXPECT_EQ(responses.size(), 1u) << "the responder must run exactly once";
+    return responses.empty() ? OutgoingResponse{} : responses[0];
+  }
+
+  std::string logText() {
+    std::fflush(log_file_);
+    std::rewind(log_file_);
+    std::string text;
+    for (int c = std::fgetc(log_file_); c != EOF; c = std::fgetc(log_file_)) {
+      text.push_back(static_cast<char>(c));
+    }
+    std::fseek(log_file_, 0, SEEK_END);
+    return text;
+  }
+
+  std::vector<nlohmann::json> logRecords() {
+    std::vector<nlohmann::json> records;
+    const std::string text = logText();
+    for (auto line : common::split(text, '\n')) {
+      if (line.empty()) continue;
+      auto record = nlohmann::json::parse(line, nullptr, false);
+      EXPECT_FALSE(record.is_discarded()) << line;
+      records.push_back(record);
+    }
+    return records;
+  }
+
+  FakeClock clock_;
+  FakeUpstreamClient upstream_;
+  std::FILE* log_file_ = std::tmpfile();
+  log::Logger logger_{log_file_, log::Level::kDebug};
+  PolicyStore policies_{makeSnapshot()};
+  RequestPipeline pipeline_{policies_, upstream_, clock_, logger_, PipelineOptions{kMaxBodyBytes}};
+  std::shared_ptr<std::vector<OutgoingResponse>> last_delivered_;
+};
+
+TEST_F(RequestPipelineTest, UnknownPathNotFound) {
+  const auto response = respond(withCredentials(makeRequest("GET", "/invoices")));
+
+  EXPECT_EQ(response.status, 404);
+  const auto body = envelopeOf(response);
+  EXPECT_EQ(body["success"], false);
+  EXPECT_EQ(body["code"], "not_found");
+  EXPECT_EQ(body["message"], "Resource not found.");
+  EXPECT_EQ(body["request_id"], headerOf(response.headers, "X-Request-Id"));
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, WrongMethodNotFound) {
+  const auto response = respond(withCredentials(makeRequest("POST", "/users")));
+
+  EXPECT_EQ(response.status, 404);
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, MalformedPathEscapeRejected) {
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders%zz")));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(envelopeOf(response)["code"], "bad_request");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, CredentialFailuresLookAlike) {
+  struct Case {
+    std::string name;
+    IncomingRequest request;
+  };
+  std::string wrong_secret = kTenantSecret;
+  wrong_secret[20] = 'x';
+  const Case cases[] = {
+      {"no credentials", makeRequest("GET", "/orders")},
+      {"key only", [] {
+         auto request = makeRequest("GET", "/orders");
+         request.headers.emplace_back("x-api-key", kTenantKey);
+         return request;
+       }()},
+      {"wrong secret", withCredentials(makeRequest("GET", "/orders"), kTenantKey, wrong_secret)},
+      {"unknown key", withCredentials(makeRequest("GET", "/orders"),
+                                      "zzzz0key000000000000000000000009", kTenantSecret)},
+      {"short key", withCredentials(makeRequest("GET", "/orders"), kTenantKey.substr(1),
+                                    kTenantSecret)},
+      {"expired key", withCredentials(makeRequest("GET", "/orders"), kExpiredKey, kExpiredSecret)},
+      {"comma-joined key",
+       withCredentials(makeRequest("GET", "/orders"), kTenantKey + "," + kTenantKey,
+                       kTenantSecret)},
+      {"comma-joined secret",
+       withCredentials(makeRequest("GET", "/orders"), kTenantKey,
+                       kTenantSecret + ", " + kTenantSecret)},
+  };
+
+  std::string first_body;
+  for (const auto& [name, request] : cases) {
+    SCOPED_TRACE(name);
+    IncomingRequest tagged = request;
+    tagged.headers.emplace_back("x-request-id", "req-auth-1");
+
+    const auto response = respond(tagged);
+
+    EXPECT_EQ(response.status, 401);
+    const auto body = envelopeOf(response);
+    EXPECT_EQ(body["code"], "unauthorized");
+    EXPECT_EQ(body["message"], kUnauthorizedMessage);
+    if (first_body.empty()) first_body = response.body;
+    EXPECT_EQ(response.body, first_body) << "every failure must look the same to the client";
+  }
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, RepeatedKeyHeaderRejected) {
+  // auth::AuthFailure::kAmbiguousCredentials covers repeated credential
+  // headers, not only comma-joined ones.
+  auto request = withCredentials(makeRequest("GET", "/orders"));
+  request.headers.emplace_back("x-api-key", "zzzz0key000000000000000000000009");
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 401);
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, DeniedRouteForbidden) {
+  auto request = withCredentials(makeRequest("POST", "/status/check"));
+  request.body = R"({"iccid":"8952000000000000001"})";
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(envelopeOf(response)["code"], "forbidden");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, BodyOverLimitRejected) {
+  auto request = withCredentials(makeRequest("POST", "/orders"));
+  request.body = R"({"note":")" + std::string(kMaxBodyBytes, 'x') + R"("})";
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 413);
+  const auto body = envelopeOf(response);
+  EXPECT_EQ(body["code"], "payload_too_large");
+  EXPECT_EQ(body["message"], "The request body exceeds 1024 bytes.");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, BodyAtLimitForwarded) {
+  auto request = withCredentials(makeRequest("POST", "/orders"));
+  const std::string frame = R"({"note":""})";
+  request.body = R"({"note":")" + std::string(kMaxBodyBytes - frame.size(), 'x') + R"("})";
+  ASSERT_EQ(request.body.size(), kMaxBodyBytes);
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  EXPECT_EQ(upstream_.requests[0].body, request.body);
+}
+
+TEST_F(RequestPipelineTest, MalformedJsonRejected) {
+  for (const char* body : {R"({"bundle":)", "[1,2]", "", "\"text\""}) {
+    SCOPED_TRACE(body);
+    auto request = withCredentials(makeRequest("POST", "/orders"));
+    request.body = body;
+
+    const auto response = respond(request);
+
+    EXPECT_EQ(response.status, 400);
+    const auto envelope = envelopeOf(response);
+    EXPECT_EQ(envelope["code"], "bad_request");
+    EXPECT_EQ(envelope["message"], "The request body must be a JSON object.");
+  }
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, PostBodyForwardedUnchanged) {
+  auto request = withCredentials(makeRequest("POST", "/orders"));
+  request.headers.emplace_back("content-type", "application/json");
+  request.body = R"({ "bundle_id": "bdl_1a2b", "quantity": 2 })";
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  const auto& sent = upstream_.requests[0];
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.path_and_query, "/orders");
+  EXPECT_EQ(sent.body, request.body);
+  EXPECT_EQ(headerOf(sent.headers, "content-type"), "application/json");
+}
+
+TEST_F(RequestPipelineTest, GetForwardedCanonical) {
+  auto request = withCredentials(makeRequest("GET", "//Orders/"));
+  request.query = {{"status", "active"}, {"limit", "10"}, {"q", "a b"}};
+  request.headers.emplace_back("x-request-id", "client-req-1");
+  request.headers.emplace_back("accept-language", "es-MX");
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, FakeUpstreamClient::okResponse().body);
+  EXPECT_EQ(headerOf(response.headers, "X-Request-Id"), "client-req-1");
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  const auto& sent = upstream_.requests[0];
+  EXPECT_EQ(sent.method, "GET");
+  EXPECT_EQ(sent.path_and_query, "/orders?limit=10&q=a%20b&status=active");
+  ASSERT_NE(sent.target, nullptr);
+  EXPECT_EQ(sent.target->name, "main");
+  EXPECT_EQ(sent.target->api_key, kUpstreamKey);
+  EXPECT_EQ(headerOf(sent.headers, "x-request-id"), "client-req-1");
+  EXPECT_EQ(headerOf(sent.headers, "accept-language"), "es-MX");
+}
+
+TEST_F(RequestPipelineTest, ParameterForwardedWithItsCase) {
+  const auto response =
+      respond(withCredentials(makeRequest("GET", "/Catalog/Bundle-Offers/FD-MX-5GB-30D")));
+
+  EXPECT_EQ(response.status, 200);
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  EXPECT_EQ(upstream_.requests[0].path_and_query, "/catalog/bundle-offers/FD-MX-5GB-30D");
+}
+
+TEST_F(RequestPipelineTest, TenantAndHopHeadersNotForwarded) {
+  auto request = withCredentials(makeRequest("GET", "/esims"));
+  for (const char* name : {"connection", "keep-alive", "te", "trailer", "transfer-encoding",
+                           "upgrade", "proxy-authorization", "proxy-connection", "cookie",
+                           "authorization", "host", "x-forwarded-for"}) {
+    request.headers.emplace_back(name, "tenant-value");
+  }
+
+  respond(request);
+
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  for (const auto& [name, value] : upstream_.requests[0].headers) {
+    EXPECT_NE(value, "tenant-value") << name << " was forwarded";
+    EXPECT_EQ(value.find(kTenantKey), std::string::npos) << name;
+    EXPECT_EQ(value.find(kTenantSecret), std::string::npos) << name;
+  }
+  EXPECT_EQ(headerOf(upstream_.requests[0].headers, "x-api-key"), "");
+  EXPECT_EQ(headerOf(upstream_.requests[0].headers, "x-api-secret"), "");
+}
+
+TEST_F(RequestPipelineTest, MalformedQueryEscapeRejected) {
+  auto request = withCredentials(makeRequest("GET", "/orders"));
+  request.query = {{"status", "100%"}};
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(envelopeOf(response)["code"], "bad_request");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, InsaneRequestIdReplaced) {
+  for (const std::string& sent_id : {std::string("has space"), std::string(200, 'r'),
+                                    std::string("new\nline")}) {
+    SCOPED_TRACE(sent_id);
+    upstream_.requests.clear();
+    auto request = withCredentials(makeRequest("GET", "/orders"));
+    request.headers.emplace_back("x-request-id", sent_id);
+
+    const auto response = respond(request);
+
+    const std::string id = headerOf(response.headers, "X-Request-Id");
+    EXPECT_NE(id, sent_id);
+    EXPECT_EQ(id.size(), 32u);
+    EXPECT_TRUE(common::isSaneRequestId(id));
+    ASSERT_EQ(upstream_.requests.size(), 1u);
+    EXPECT_EQ(headerOf(upstream_.requests[0].headers, "x-request-id"), id);
+  }
+}
+
+TEST_F(RequestPipelineTest, RequestIdAddedWhenAbsent) {
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
+
+  const std::string id = headerOf(response.headers, "X-Request-Id");
+  EXPECT_TRUE(common::isSaneRequestId(id)) << id;
+  ASSERT_EQ(upstream_.requests.size(), 1u);
+  EXPECT_EQ(headerOf(upstream_.requests[0].headers, "x-request-id"), id);
+}
+
+TEST_F(RequestPipelineTest, ErrorCarriesRequestId) {
+  auto request = makeRequest("GET", "/orders");
+  request.headers.emplace_back("x-request-id", "req-401");
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(headerOf(response.headers, "X-Request-Id"), "req-401");
+  EXPECT_EQ(envelopeOf(response)["request_id"], "req-401");
+}
+
+TEST_F(RequestPipelineTest, InflightUntilUpstreamResponds) {
+  upstream_.hold_responses = true;
+
+  const auto early = handle(withCredentials(makeRequest("GET", "/orders")));
+
+  EXPECT_TRUE(early.empty());
+  EXPECT_EQ(pipeline_.inflight(), 1);
+  ASSERT_EQ(upstream_.pending.size(), 1u);
+
+  upstream_.respondToOldest(FakeUpstreamClient::okResponse());
+
+  EXPECT_EQ(pipeline_.inflight(), 0);
+  ASSERT_EQ(last_delivered_->size(), 1u);
+  EXPECT_EQ((*last_delivered_)[0].status, 200);
+}
+
+TEST_F(RequestPipelineTest, InflightZeroAfterRejection) {
+  respond(makeRequest("GET", "/invoices"));
+  respond(makeRequest("GET", "/orders"));
+
+  EXPECT_EQ(pipeline_.inflight(), 0);
+}
+
+TEST_F(RequestPipelineTest, UpstreamAccountErrorHidden) {
+  upstream_.canned_response.status = 403;
+  upstream_.canned_response.body = R"({"success":false,"message":"Account acct_91 suspended"})";
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
+
+  EXPECT_EQ(response.status, 502);
+  EXPECT_EQ(envelopeOf(response)["code"], "upstream_unavailable");
+  EXPECT_EQ(response.body.find("acct_91"), std::string::npos);
+  const std::string log = logText();
+  EXPECT_NE(log.find("upstream_failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("acct_91"), std::string::npos) << "the operator's log should keep the detail";
+}
+
+TEST_F(RequestPipelineTest, UpstreamTimeoutMapped) {
+  upstream_.canned_response = {};
+  upstream_.canned_response.error = upstream::TransportError::kTimeout;
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
+
+  EXPECT_EQ(response.status, 504);
+  EXPECT_EQ(envelopeOf(response)["code"], "upstream_timeout");
+}
+
+TEST_F(RequestPipelineTest, MissingUpstreamIsInternal) {
+  const auto response =
+      respond(withCredentials(makeRequest("GET", "/orders"), kOrphanKey, kOrphanSecret));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(envelopeOf(response)["code"], "internal");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, SpanishErrorMessages) {
+  auto request = makeRequest("GET", "/invoices");
+  request.headers.emplace_back("accept-language", "es-MX,es;q=0.9,en;q=0.8");
+
+  const auto response = respond(request);
+
+  EXPECT_EQ(envelopeOf(response)["message"], "Recurso no encontrado.");
+}
+
+TEST_F(RequestPipelineTest, OneAccessLinePerRequest) {
+  respond(withCredentials(makeRequest("GET", "/orders")));
+  respond(makeRequest("GET", "/orders"));
+
+  std::vector<nlohmann::json> access;
+  for (const auto& record : logRecords()) {
+    if (record["event"] == "request") access.push_back(record);
+  }
+  ASSERT_EQ(access.size(), 2u);
+  EXPECT_EQ(access[0]["tenant"], "acme");
+  EXPECT_EQ(access[0]["route"], "orders.list");
+  EXPECT_EQ(access[0]["status"], 200);
+  EXPECT_EQ(access[0]["upstream"], "main");
+  EXPECT_EQ(access[1]["tenant"], "unknown");
+  EXPECT_EQ(access[1]["status"], 401);
+  EXPECT_EQ(access[1]["code"], "unauthorized");
+}
+
+TEST_F(RequestPipelineTest, CredentialsNeverLogged) {
+  auto request = withCredentials(makeRequest("GET", "/orders"));
+  respond(request);
+  respond(withCredentials(makeRequest("GET", "/orders"), kTenantKey, kExpiredSecret));
+  upstream_.canned_response.status = 500;
+  respond(request);
+
+  const std::string log = logText();
+  EXPECT_FALSE(log.empty());
+  for (const std::string& secret : {kTenantSecret, kExpiredSecret, kUpstreamKey, kUpstreamSecret}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " leaked into the log";
+  }
+}
+
+}  // namespace
+}  // namespace fdgw::proxy
