@@ -6,7 +6,7 @@
 
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
-#include "gateway/upstream/curl_upstream_client.h"
+#include "gateway/upstream/pooled_upstream_client.h"
 
 namespace fdgw::app {
 namespace {
@@ -87,7 +87,7 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   const auto upstreams = resolveUpstreams(config);
   proxy::PolicyStore store(buildSnapshot(config, upstreams));
   common::SystemClock clock;
-  upstream::CurlUpstreamClient upstream_client(logger);
+  upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger,
                                   {config.http.max_body_bytes});
 

@@ -129,7 +129,7 @@ void readHttpLimits(YamlReader& reader, const YAML::Node& node, HttpLimits& limi
 
 void readTopLevel(YamlReader& reader, const YAML::Node& root, GatewayConfig& config) {
   if (!reader.expectMap(root, "",
-                        {"listen", "admin_listen", "threads", "redis", "upstreams",
+                        {"listen", "admin_listen", "threads", "upstream_threads", "redis", "upstreams",
                          "catalog_cache", "policies", "http", "log_level"})) {
     return;
   }
@@ -150,6 +150,11 @@ void readTopLevel(YamlReader& reader, const YAML::Node& root, GatewayConfig& con
   if (root["threads"].IsDefined()) {
     if (auto threads = reader.integer(root["threads"], "threads", 1, 256)) {
       config.threads = static_cast<int>(*threads);
+    }
+  }
+  if (root["upstream_threads"].IsDefined()) {
+    if (auto threads = reader.integer(root["upstream_threads"], "upstream_threads", 1, 64)) {
+      config.upstream_threads = static_cast<int>(*threads);
     }
   }
   if (root["redis"].IsDefined()) readRedis(reader, root["redis"], config.redis);

@@ -51,6 +51,9 @@ struct GatewayConfig {
   ListenAddress listen;
   ListenAddress admin_listen;
   int threads = 2;
+  // Threads that drive upstream calls, each with its own event loop and
+  // connection cache.
+  int upstream_threads = 2;
   RedisConfig redis;
   std::map<std::string, UpstreamConfig> upstreams;
   CatalogCacheConfig catalog_cache;
