@@ -8,7 +8,7 @@ packages=(
   libpistache-dev libcurl4-openssl-dev nlohmann-json3-dev libhiredis-dev
   libyaml-cpp-dev prometheus-cpp-dev libssl-dev
   libgtest-dev libgmock-dev
-  redis-server curl
+  redis-server curl prometheus
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and starts Redis, fulldatos-sim and the
 # gateway in the background on 127.0.0.1. With FULLDATOS_API_KEY and
-# FULLDATOS_API_SECRET set, the gateway uses config/gateway.yaml and the
-# real FullDatos API instead of the simulator. Stop with deploy/stop-local.sh.
+# FULLDATOS_API_SECRET set, the gateway uses config/local-fulldatos.yaml and
+# the real FullDatos API instead of the simulator, still on loopback only.
+# Stop everything with deploy/stop-local.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-release"
@@ -22,7 +23,7 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 if [ -n "${FULLDATOS_API_KEY:-}" ] && [ -n "${FULLDATOS_API_SECRET:-}" ]; then
-  config="$root/config/gateway.yaml"
+  config="$root/config/local-fulldatos.yaml"
   echo "run-local: using the real FullDatos API with the credentials from the environment"
 else
   config="$root/config/local.yaml"

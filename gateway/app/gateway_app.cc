@@ -21,14 +21,17 @@ std::chrono::milliseconds longestUpstreamTimeout(const config::GatewayConfig& co
 
 bool reloadPolicies(const config::GatewayConfig& config,
                     const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams,
-                    proxy::PolicyStore& store, log::Logger& logger) {
+                    proxy::PolicyStore& store, metrics::GatewayMetrics& metrics,
+                    log::Logger& logger) {
   try {
-    auto snapshot = buildSnapshot(config, upstreams);
+    auto snapshot = buildSnapshot(config, upstreams, metrics);
     const auto tenants = snapshot->policies.tenants.size();
     store.replace(std::move(snapshot));
+    metrics.recordConfigReload(true);
     logger.info("policies_reloaded", {{"tenants", tenants}});
     return true;
   } catch (const config::ConfigErrors& errors) {
+    metrics.recordConfigReload(false);
     std::vector<std::string> issues;
     for (const auto& issue : errors.issues()) issues.push_back(issue.describe());
     logger.error("policies_reload_rejected",
@@ -69,9 +72,10 @@ std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUp
 
 std::shared_ptr<const proxy::PolicySnapshot> buildSnapshot(
     const config::GatewayConfig& config,
-    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams) {
+    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams,
+    metrics::GatewayMetrics& metrics) {
   return std::make_shared<proxy::PolicySnapshot>(config::loadPolicies(config.policies_dir, config),
-                                                 upstreams);
+                                                 upstreams, metrics);
 }
 
 int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
@@ -85,17 +89,18 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   std::signal(SIGPIPE, SIG_IGN);
 
   const auto upstreams = resolveUpstreams(config);
-  proxy::PolicyStore store(buildSnapshot(config, upstreams));
+  metrics::GatewayMetrics metrics;
+  proxy::PolicyStore store(buildSnapshot(config, upstreams, metrics));
   common::SystemClock clock;
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
-  proxy::RequestPipeline pipeline(store, upstream_client, clock, logger,
+  proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics,
                                   {config.http.max_body_bytes});
 
   std::atomic<bool> draining{false};
   http::Server server(
       config, pipeline, logger,
       [&draining]() -> std::string { return draining.load() ? "shutting down" : ""; },
-      longestUpstreamTimeout(config));
+      [&metrics]() { return metrics.render(); }, longestUpstreamTimeout(config));
   server.start();
   logger.info("started", {{"listen", config.listen.host + ":" + std::to_string(server.publicPort())},
                           {"admin_listen", config.admin_listen.host + ":" +
@@ -108,7 +113,7 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
     int received = 0;
     if (sigwait(&signals, &received) != 0) continue;
     if (received == SIGHUP) {
-      reloadPolicies(config, upstreams, store, logger);
+      reloadPolicies(config, upstreams, store, metrics, logger);
       continue;
     }
     logger.info("stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});

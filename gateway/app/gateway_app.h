@@ -7,6 +7,7 @@
 #include "gateway/common/clock.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/log/logger.h"
+#include "gateway/metrics/gateway_metrics.h"
 #include "gateway/proxy/policy_store.h"
 
 namespace fdgw::app {
@@ -20,7 +21,8 @@ std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUp
 // config::ConfigErrors when the policies are invalid.
 std::shared_ptr<const proxy::PolicySnapshot> buildSnapshot(
     const config::GatewayConfig& config,
-    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams);
+    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& upstreams,
+    metrics::GatewayMetrics& metrics);
 
 // Runs the gateway until SIGINT or SIGTERM, reloading policies on SIGHUP.
 // Returns the process exit code.

@@ -364,6 +364,7 @@ void readTenants(YamlReader& reader, const YAML::Node& root, const GatewayConfig
       }
       tenant.plan.name = tenant.plan_name;
     }
+    tenant.index = policies.tenants.size();
     policies.tenants[id] = tenant;
   }
 }

@@ -58,6 +58,7 @@ struct TenantKey {
 };
 
 struct Tenant {
+  std::size_t index = 0;  // position in Policies::tenants, for per-tenant tables
   std::string id;
   std::string name;
   std::string plan_name;

@@ -6,8 +6,9 @@
 
 namespace fdgw::http {
 
-AdminHandler::AdminHandler(std::function<std::string()> readiness)
-    : readiness_(std::move(readiness)) {}
+AdminHandler::AdminHandler(std::function<std::string()> readiness,
+                           std::function<std::string()> render_metrics)
+    : readiness_(std::move(readiness)), render_metrics_(std::move(render_metrics)) {}
 
 void AdminHandler::onRequest(const Pistache::Http::Request& request,
                              Pistache::Http::ResponseWriter writer) {
@@ -18,6 +19,9 @@ void AdminHandler::onRequest(const Pistache::Http::Request& request,
     response.body = R"({"success":false,"message":"Only GET is supported.","code":"method_not_allowed"})";
   } else if (path == "/healthz") {
     response.body = R"({"success":true,"data":{"status":"ok"}})";
+  } else if (path == "/metrics") {
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = render_metrics_();
   } else if (path == "/readyz") {
     const std::string problem = readiness_();
     nlohmann::json body = {{"success", problem.empty()},
@@ -29,7 +33,7 @@ void AdminHandler::onRequest(const Pistache::Http::Request& request,
     response.status = 404;
     response.body = R"({"success":false,"message":"Resource not found.","code":"not_found"})";
   }
-  sendResponse(writer, response);
+  sendResponse(writer, response, wantsKeepAlive(request));
 }
 
 }  // namespace fdgw::http

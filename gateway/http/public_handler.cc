@@ -34,7 +34,23 @@ proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request) {
 
 }  // namespace
 
-void sendResponse(ResponseWriter& writer, const proxy::OutgoingResponse& response) {
+bool wantsKeepAlive(const Pistache::Http::Request& request) {
+  const auto connection = request.headers().tryGet<Pistache::Http::Header::Connection>();
+  if (request.version() == Pistache::Http::Version::Http11) {
+    return !connection || connection->control() != Pistache::Http::ConnectionControl::Close;
+  }
+  return connection && connection->control() == Pistache::Http::ConnectionControl::KeepAlive;
+}
+
+void sendResponse(ResponseWriter& writer, const proxy::OutgoingResponse& response,
+                  bool keep_alive) {
+  // Pistache 0.0.5 answers "Connection: Close" to any request without a
+  // Connection header, even HTTP/1.1 ones, which would make clients reconnect
+  // for every request.
+  writer.headers().remove<Pistache::Http::Header::Connection>();
+  writer.headers().add<Pistache::Http::Header::Connection>(
+      keep_alive ? Pistache::Http::ConnectionControl::KeepAlive
+                 : Pistache::Http::ConnectionControl::Close);
   for (const auto& [name, value] : response.headers) {
     writer.headers().add(std::make_shared<NamedHeader>(name, value));
   }
@@ -48,27 +64,22 @@ PublicHandler::PublicHandler(proxy::RequestPipeline& pipeline, log::Logger& logg
 
 void PublicHandler::onRequest(const Pistache::Http::Request& request, ResponseWriter writer) {
   auto shared_writer = std::make_shared<ResponseWriter>(std::move(writer));
+  const bool keep_alive = wantsKeepAlive(request);
   try {
-    pipeline_->handle(toIncoming(request), [shared_writer](proxy::OutgoingResponse response) {
-      sendResponse(*shared_writer, response);
-    });
+    pipeline_->handle(toIncoming(request),
+                      [shared_writer, keep_alive](proxy::OutgoingResponse response) {
+                        sendResponse(*shared_writer, response, keep_alive);
+                      });
   } catch (const std::exception& error) {
     // Nothing on the request path is meant to throw; this boundary keeps a
     // bug from reaching Pistache and answers in the envelope instead.
     const std::string request_id = common::newRequestId();
     logger_->error("request_exception", {{"request_id", request_id}, {"error", error.what()}});
-    sendResponse(*shared_writer,
-                 proxy::errorResponse({common::ErrorCode::kInternal, "", error.what()}, request_id,
-                                      common::Language::kEnglish));
+    auto response = proxy::errorResponse({common::ErrorCode::kInternal, "", error.what()},
+                                         request_id, common::Language::kEnglish);
+    response.headers.emplace_back("X-Request-Id", request_id);
+    sendResponse(*shared_writer, response, keep_alive);
   }
-}
-
-void PublicHandler::onTimeout(const Pistache::Http::Request& /*request*/, ResponseWriter writer) {
-  const std::string request_id = common::newRequestId();
-  auto response = proxy::errorResponse({common::ErrorCode::kRequestTimeout, "", ""}, request_id,
-                                       common::Language::kEnglish);
-  response.headers.emplace_back("X-Request-Id", request_id);
-  sendResponse(writer, response);
 }
 
 }  // namespace fdgw::http

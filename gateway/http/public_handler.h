@@ -20,8 +20,6 @@ class PublicHandler final : public Pistache::Http::Handler {
 
   void onRequest(const Pistache::Http::Request& request,
                  Pistache::Http::ResponseWriter writer) override;
-  void onTimeout(const Pistache::Http::Request& request,
-                 Pistache::Http::ResponseWriter writer) override;
 
  private:
   proxy::RequestPipeline* pipeline_;
@@ -29,7 +27,13 @@ class PublicHandler final : public Pistache::Http::Handler {
 };
 
 // Sends `response` through `writer`, ignoring a client that has already
-// gone away. Safe to call from any thread.
-void sendResponse(Pistache::Http::ResponseWriter& writer, const proxy::OutgoingResponse& response);
+// gone away. `keep_alive` sets the Connection header. Safe to call from any
+// thread.
+void sendResponse(Pistache::Http::ResponseWriter& writer, const proxy::OutgoingResponse& response,
+                  bool keep_alive = true);
+
+// True when the client may send another request on this connection: HTTP/1.1
+// unless it sent "Connection: close", HTTP/1.0 only with "keep-alive".
+bool wantsKeepAlive(const Pistache::Http::Request& request);
 
 }  // namespace fdgw::http

@@ -18,11 +18,13 @@ Pistache::Address toAddress(const config::ListenAddress& listen) {
 
 Server::Server(const config::GatewayConfig& config, proxy::RequestPipeline& pipeline,
                log::Logger& logger, std::function<std::string()> readiness,
+               std::function<std::string()> render_metrics,
                std::chrono::milliseconds longest_upstream_timeout)
     : config_(config),
       pipeline_(pipeline),
       logger_(logger),
       readiness_(std::move(readiness)),
+      render_metrics_(std::move(render_metrics)),
       longest_upstream_timeout_(longest_upstream_timeout) {}
 
 Server::~Server() { stop(); }
@@ -59,7 +61,7 @@ void Server::start() {
                    .flags(Pistache::Tcp::Options::ReuseAddr)
                    .maxRequestSize(16 * 1024)
                    .maxResponseSize(kMaxResponseBytes));
-  admin_->setHandler(std::make_shared<AdminHandler>(readiness_));
+  admin_->setHandler(std::make_shared<AdminHandler>(readiness_, render_metrics_));
   admin_->serveThreaded();
 }
 

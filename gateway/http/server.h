@@ -18,6 +18,7 @@ class Server {
  public:
   Server(const config::GatewayConfig& config, proxy::RequestPipeline& pipeline,
          log::Logger& logger, std::function<std::string()> readiness,
+         std::function<std::string()> render_metrics,
          std::chrono::milliseconds longest_upstream_timeout);
   ~Server();
 
@@ -34,6 +35,7 @@ class Server {
   proxy::RequestPipeline& pipeline_;
   log::Logger& logger_;
   std::function<std::string()> readiness_;
+  std::function<std::string()> render_metrics_;
   std::chrono::milliseconds longest_upstream_timeout_;
   std::unique_ptr<Pistache::Http::Endpoint> public_;
   std::unique_ptr<Pistache::Http::Endpoint> admin_;

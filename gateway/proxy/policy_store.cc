@@ -4,8 +4,17 @@ namespace fdgw::proxy {
 
 PolicySnapshot::PolicySnapshot(
     config::Policies policies_in,
-    std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets)
-    : policies(std::move(policies_in)), keys(policies), upstreams(std::move(targets)) {}
+    const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& targets,
+    metrics::GatewayMetrics& metrics)
+    : policies(std::move(policies_in)), keys(policies) {
+  for (const auto& [name, target] : targets) {
+    upstreams[name] = Upstream{target, metrics.upstream(name)};
+  }
+  tenant_series.resize(policies.tenants.size());
+  for (const auto& [id, tenant] : policies.tenants) {
+    tenant_series[tenant.index] = metrics.tenant(id);
+  }
+}
 
 PolicyStore::PolicyStore(std::shared_ptr<const PolicySnapshot> initial)
     : current_(std::move(initial)) {}

@@ -7,6 +7,7 @@
 
 #include "gateway/auth/key_store.h"
 #include "gateway/config/policies.h"
+#include "gateway/metrics/gateway_metrics.h"
 #include "gateway/upstream/upstream_client.h"
 
 namespace fdgw::proxy {
@@ -15,12 +16,20 @@ namespace fdgw::proxy {
 // Requests hold a shared_ptr to the snapshot they started with, so a reload
 // never changes the rules under a request in flight.
 struct PolicySnapshot {
+  struct Upstream {
+    std::shared_ptr<const upstream::UpstreamTarget> target;
+    std::shared_ptr<metrics::UpstreamSeries> series;
+  };
+
   PolicySnapshot(config::Policies policies_in,
-                 std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets);
+                 const std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>>& targets,
+                 metrics::GatewayMetrics& metrics);
 
   config::Policies policies;
   auth::KeyStore keys;  // points into `policies`
-  std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> upstreams;
+  std::map<std::string, Upstream> upstreams;
+  // Indexed by config::Tenant::index.
+  std::vector<std::shared_ptr<metrics::TenantSeries>> tenant_series;
 };
 
 // Holds the current snapshot and swaps it atomically on reload.

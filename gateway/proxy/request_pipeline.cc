@@ -23,6 +23,17 @@ bool requiresJsonObject(std::string_view route_id) {
 
 bool isBodyMethod(std::string_view method) { return method == "POST" || method == "PUT"; }
 
+metrics::UpstreamFailure failureOf(upstream::TransportError error) {
+  switch (error) {
+    case upstream::TransportError::kNone: return metrics::UpstreamFailure::kNone;
+    case upstream::TransportError::kTimeout: return metrics::UpstreamFailure::kTimeout;
+    case upstream::TransportError::kInvalidResponse: return metrics::UpstreamFailure::kInvalidResponse;
+    case upstream::TransportError::kConnectFailed:
+    case upstream::TransportError::kShuttingDown: return metrics::UpstreamFailure::kConnectError;
+  }
+  return metrics::UpstreamFailure::kConnectError;
+}
+
 // Finds the single value of a credential header. Returns false when the
 // value is ambiguous: the header repeated, or several values joined by
 // commas.
@@ -49,17 +60,27 @@ struct RequestPipeline::Exchange {
   int upstream_status = 0;
   double upstream_ms = 0;
   std::string error_code;
+  std::size_t route_slot = metrics::kNoRoute;
+  metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
+  std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
 };
 
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
-                                 PipelineOptions options)
-    : policies_(policies), upstream_(upstream), clock_(clock), logger_(logger), options_(options) {}
+                                 metrics::GatewayMetrics& metrics, PipelineOptions options)
+    : policies_(policies),
+      upstream_(upstream),
+      clock_(clock),
+      logger_(logger),
+      metrics_(metrics),
+      options_(options) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   inflight_.fetch_add(1);
+  metrics_.inflight().Increment();
   auto exchange = std::make_shared<Exchange>();
+  exchange->tenant_series = &metrics_.unknownTenant();
   exchange->started = clock_.monotonicNow();
   exchange->respond = std::move(respond);
   exchange->method = request.method;
@@ -91,6 +112,7 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   }
   const auto& match = std::get<RouteMatch>(matched);
   exchange->route_id = std::string(common::kRoutes[match.route_index].id);
+  exchange->route_slot = match.route_index;
   exchange->path = match.upstream_path;
 
   // 2. Authentication.
@@ -104,12 +126,15 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
                   : std::variant<const config::Tenant*, auth::AuthFailure>(
                         auth::AuthFailure::kAmbiguousCredentials);
   if (const auto* failure = std::get_if<auth::AuthFailure>(&outcome)) {
+    metrics_.recordAuthFailure(auth::reasonName(*failure));
     reject(exchange, {common::ErrorCode::kUnauthorized, "",
                       "authentication failed: " + std::string(auth::reasonName(*failure))});
     return;
   }
   const config::Tenant& tenant = *std::get<const config::Tenant*>(outcome);
   exchange->tenant_id = tenant.id;
+  exchange->snapshot = snapshot;
+  exchange->tenant_series = snapshot->tenant_series[tenant.index].get();
 
   // 3. Route permission.
   if (!tenant.plan.allowsRoute(exchange->route_id)) {
@@ -141,8 +166,8 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                       ""});
     return;
   }
-  const auto target = snapshot.upstreams.find(tenant.upstream);
-  if (target == snapshot.upstreams.end()) {
+  const auto upstream_entry = snapshot.upstreams.find(tenant.upstream);
+  if (upstream_entry == snapshot.upstreams.end()) {
     reject(exchange, {common::ErrorCode::kInternal, "",
                       "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
     return;
@@ -150,7 +175,8 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   exchange->upstream_name = tenant.upstream;
 
   upstream::UpstreamRequest call;
-  call.target = target->second;
+  call.target = upstream_entry->second.target;
+  auto* upstream_series = upstream_entry->second.series.get();
   call.method = request.method;
   call.path_and_query = match.upstream_path + *query;
   call.body = std::move(request.body);
@@ -162,7 +188,9 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   call.headers.emplace_back("accept", "application/json");
   call.headers.emplace_back("x-request-id", exchange->request_id);
 
-  upstream_.send(std::move(call), [this, exchange](upstream::UpstreamResponse answer) {
+  upstream_.send(std::move(call), [this, exchange, upstream_series](upstream::UpstreamResponse answer) {
+    upstream_series->recordCall(exchange->route_slot, answer.status, failureOf(answer.error),
+                                answer.elapsed);
     exchange->upstream_status = answer.status;
     exchange->upstream_ms = static_cast<double>(answer.elapsed.count()) / 1000.0;
     auto mapped = mapUpstreamResponse(answer, exchange->request_id, exchange->language);
@@ -222,7 +250,10 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
   }
   logger_.access(std::move(line));
 
+  exchange->tenant_series->recordRequest(exchange->route_slot, response.status, elapsed);
   Responder respond = std::move(exchange->respond);
+  exchange->snapshot.reset();
+  metrics_.inflight().Decrement();
   inflight_.fetch_sub(1);
   respond(std::move(response));
 }

@@ -7,6 +7,7 @@
 #include "gateway/common/clock.h"
 #include "gateway/common/error.h"
 #include "gateway/log/logger.h"
+#include "gateway/metrics/gateway_metrics.h"
 #include "gateway/proxy/http_exchange.h"
 #include "gateway/proxy/policy_store.h"
 #include "gateway/proxy/route_matcher.h"
@@ -25,7 +26,8 @@ struct PipelineOptions {
 class RequestPipeline {
  public:
   RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
-                  const common::Clock& clock, log::Logger& logger, PipelineOptions options);
+                  const common::Clock& clock, log::Logger& logger,
+                  metrics::GatewayMetrics& metrics, PipelineOptions options);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -47,6 +49,7 @@ class RequestPipeline {
   upstream::UpstreamClient& upstream_;
   const common::Clock& clock_;
   log::Logger& logger_;
+  metrics::GatewayMetrics& metrics_;
   PipelineOptions options_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};

@@ -210,7 +210,8 @@ TEST_P(InvalidGatewayConfig, Rejected) {
 }
 
 const std::string kTopLevelKeys =
-    "listen, admin_listen, threads, redis, upstreams, catalog_cache, policies, http, log_level";
+    "listen, admin_listen, threads, upstream_threads, redis, upstreams, catalog_cache, policies, "
+    "http, log_level";
 const std::string kUpstreamKeys =
     "base_url, api_key_env, api_secret_env, shared, requests_per_minute, timeout_ms, "
     "connect_timeout_ms";

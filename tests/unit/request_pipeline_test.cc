@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,7 +82,7 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
 // Builds one plan that denies status.check and two tenants on it. Tenant
 // acme uses upstream main and has a valid and an expired key. Tenant orphan
 // names an upstream that the snapshot lacks.
-std::shared_ptr<const PolicySnapshot> makeSnapshot() {
+std::shared_ptr<const PolicySnapshot> makeSnapshot(metrics::GatewayMetrics& metrics) {
   config::Plan plan;
   plan.name = "standard";
   plan.denied_routes = {"status.check"};
@@ -101,6 +102,7 @@ std::shared_ptr<const PolicySnapshot> makeSnapshot() {
 
   config::Tenant orphan = acme;
   orphan.id = "orphan";
+  orphan.index = 1;
   orphan.upstream = "backup";
   orphan.keys = {{kOrphanKey, common::sha256Hex(kOrphanSecret), std::nullopt}};
   policies.tenants["orphan"] = orphan;
@@ -112,7 +114,7 @@ std::shared_ptr<const PolicySnapshot> makeSnapshot() {
   target->api_secret = kUpstreamSecret;
   std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> targets = {
       {"main", target}};
-  return std::make_shared<PolicySnapshot>(std::move(policies), std::move(targets));
+  return std::make_shared<PolicySnapshot>(std::move(policies), targets, metrics);
 }
 
 IncomingRequest makeRequest(std::string method, std::string raw_path) {
@@ -199,8 +201,10 @@ class RequestPipelineTest : public ::testing::Test {
   FakeUpstreamClient upstream_;
   std::FILE* log_file_ = std::tmpfile();
   log::Logger logger_{log_file_, log::Level::kDebug};
-  PolicyStore policies_{makeSnapshot()};
-  RequestPipeline pipeline_{policies_, upstream_, clock_, logger_, PipelineOptions{kMaxBodyBytes}};
+  metrics::GatewayMetrics metrics_;
+  PolicyStore policies_{makeSnapshot(metrics_)};
+  RequestPipeline pipeline_{policies_, upstream_,  clock_,
+                            logger_,   metrics_,   PipelineOptions{kMaxBodyBytes}};
   std::shared_ptr<std::vector<OutgoingResponse>> last_delivered_;
 };
 
@@ -554,6 +558,63 @@ TEST_F(RequestPipelineTest, CredentialsNeverLogged) {
   for (const std::string& secret : {kTenantSecret, kExpiredSecret, kUpstreamKey, kUpstreamSecret}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " leaked into the log";
   }
+}
+
+
+// Returns the value of one sample line of the Prometheus text output, such
+// as `fdgw_requests_total{code="200",route="orders.list",tenant="acme"}`, or
+// -1 when the line is absent.
+double sampleValue(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+TEST_F(RequestPipelineTest, MetricsCountKnownSequence) {
+  respond(withCredentials(makeRequest("GET", "/orders")));
+  respond(withCredentials(makeRequest("GET", "/orders")));
+  respond(withCredentials(makeRequest("GET", "/nowhere")));
+  respond(makeRequest("GET", "/orders"));
+  auto wrong = makeRequest("GET", "/orders");
+  wrong.headers = {{"x-api-key", kTenantKey}, {"x-api-secret", kExpiredSecret}};
+  respond(wrong);
+  respond(withCredentials(makeRequest("POST", "/status/check")));
+  upstream_.canned_response.status = 503;
+  respond(withCredentials(makeRequest("GET", "/esims")));
+
+  const std::string text = metrics_.render();
+  EXPECT_EQ(sampleValue(text, R"(fdgw_requests_total{code="200",route="orders.list",tenant="acme"})"), 2);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_requests_total{code="404",route="none",tenant="unknown"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_requests_total{code="401",route="orders.list",tenant="unknown"})"), 2);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_requests_total{code="403",route="status.check",tenant="acme"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_requests_total{code="502",route="esims.list",tenant="acme"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_auth_failures_total{reason="missing"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_auth_failures_total{reason="wrong_secret"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_upstream_requests_total{code="200",route="orders.list",upstream="main"})"), 2);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_upstream_requests_total{code="503",route="esims.list",upstream="main"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_request_duration_seconds_count{route="orders.list",tenant="acme"})"), 2);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_upstream_duration_seconds_count{route="orders.list",upstream="main"})"), 2);
+  EXPECT_EQ(sampleValue(text, "fdgw_inflight_requests"), 0);
+}
+
+TEST_F(RequestPipelineTest, MetricsSeriesBounded) {
+  for (int i = 0; i < 1000; ++i) {
+    respond(withCredentials(makeRequest("GET", "/unknown/path/" + std::to_string(i))));
+    respond(withCredentials(makeRequest("GET", "/orders/ord_" + std::to_string(i))));
+  }
+  const std::string text = metrics_.render();
+  std::istringstream lines(text);
+  std::string line;
+  int request_series = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("fdgw_requests_total{", 0) == 0) ++request_series;
+  }
+  EXPECT_EQ(request_series, 2);
+  EXPECT_EQ(text.find("ord_1"), std::string::npos);
+  EXPECT_EQ(text.find("/unknown"), std::string::npos);
 }
 
 }  // namespace

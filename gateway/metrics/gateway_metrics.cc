@@ -1,0 +1,177 @@
+#include "gateway/metrics/gateway_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace fdgw::metrics {
+namespace {
+
+std::size_t statusSlot(int status) {
+  for (std::size_t i = 0; i + 1 < kStatusCodes.size(); ++i) {
+    if (kStatusCodes[i] == status) return i;
+  }
+  return kStatusCodes.size() - 1;  // "other"
+}
+
+std::string statusLabel(std::size_t slot) {
+  return kStatusCodes[slot] == 0 ? "other" : std::to_string(kStatusCodes[slot]);
+}
+
+// Returns the series in `slot`, creating it under `mutex` on first use.
+template <typename Metric, typename Create>
+Metric& resolve(std::atomic<Metric*>& slot, std::mutex& mutex, Create create) {
+  Metric* metric = slot.load(std::memory_order_acquire);
+  if (metric) return *metric;
+  std::lock_guard lock(mutex);
+  metric = slot.load(std::memory_order_relaxed);
+  if (!metric) {
+    metric = &create();
+    slot.store(metric, std::memory_order_release);
+  }
+  return *metric;
+}
+
+}  // namespace
+
+std::string_view routeLabel(std::size_t route_slot) {
+  return route_slot < common::kRoutes.size() ? common::kRoutes[route_slot].id : "none";
+}
+
+const prometheus::Histogram::BucketBoundaries& latencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return kBuckets;
+}
+
+TenantSeries::TenantSeries(std::string tenant, prometheus::Family<prometheus::Counter>& requests,
+                           prometheus::Family<prometheus::Histogram>& durations)
+    : tenant_(std::move(tenant)), requests_(requests), durations_(durations) {}
+
+void TenantSeries::recordRequest(std::size_t route_slot, int status,
+                                 std::chrono::nanoseconds duration) {
+  route_slot = std::min(route_slot, kNoRoute);
+  const std::size_t code_slot = statusSlot(status);
+  auto& counter = resolve(counters_[route_slot * kCodeSlots + code_slot], create_mutex_, [&]() -> auto& {
+    return requests_.Add({{"tenant", tenant_},
+                          {"route", std::string(routeLabel(route_slot))},
+                          {"code", statusLabel(code_slot)}});
+  });
+  counter.Increment();
+  auto& histogram = resolve(histograms_[route_slot], create_mutex_, [&]() -> auto& {
+    return durations_.Add({{"tenant", tenant_}, {"route", std::string(routeLabel(route_slot))}},
+                          latencyBuckets());
+  });
+  histogram.Observe(std::chrono::duration<double>(duration).count());
+}
+
+UpstreamSeries::UpstreamSeries(std::string upstream,
+                               prometheus::Family<prometheus::Counter>& requests,
+                               prometheus::Family<prometheus::Histogram>& durations,
+                               prometheus::Gauge& budget_remaining)
+    : upstream_(std::move(upstream)),
+      requests_(requests),
+      durations_(durations),
+      budget_remaining_(budget_remaining) {}
+
+void UpstreamSeries::recordCall(std::size_t route_slot, int status, UpstreamFailure failure,
+                                std::chrono::nanoseconds duration) {
+  route_slot = std::min(route_slot, kNoRoute);
+  std::size_t code_slot = statusSlot(status);
+  std::string code = statusLabel(code_slot);
+  switch (failure) {
+    case UpstreamFailure::kNone: break;
+    case UpstreamFailure::kTimeout: code_slot = kStatusCodes.size(); code = "timeout"; break;
+    case UpstreamFailure::kConnectError: code_slot = kStatusCodes.size() + 1; code = "connect_error"; break;
+    case UpstreamFailure::kInvalidResponse: code_slot = kStatusCodes.size() + 2; code = "invalid_response"; break;
+  }
+  auto& counter = resolve(counters_[route_slot * kCodeSlots + code_slot], create_mutex_, [&]() -> auto& {
+    return requests_.Add(
+        {{"upstream", upstream_}, {"route", std::string(routeLabel(route_slot))}, {"code", code}});
+  });
+  counter.Increment();
+  auto& histogram = resolve(histograms_[route_slot], create_mutex_, [&]() -> auto& {
+    return durations_.Add({{"upstream", upstream_}, {"route", std::string(routeLabel(route_slot))}},
+                          latencyBuckets());
+  });
+  histogram.Observe(std::chrono::duration<double>(duration).count());
+}
+
+GatewayMetrics::GatewayMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("fdgw_requests_total")
+                    .Help("Tenant requests answered, by tenant, route id and HTTP status")
+                    .Register(*registry_)),
+      request_durations_(prometheus::BuildHistogram()
+                             .Name("fdgw_request_duration_seconds")
+                             .Help("Time from a parsed request to its response being queued")
+                             .Register(*registry_)),
+      upstream_requests_(prometheus::BuildCounter()
+                             .Name("fdgw_upstream_requests_total")
+                             .Help("Calls to FullDatos, by upstream, route id and status or failure")
+                             .Register(*registry_)),
+      upstream_durations_(prometheus::BuildHistogram()
+                              .Name("fdgw_upstream_duration_seconds")
+                              .Help("Duration of calls to FullDatos, queueing included")
+                              .Register(*registry_)),
+      upstream_budget_(prometheus::BuildGauge()
+                           .Name("fdgw_upstream_budget_remaining")
+                           .Help("Requests left in the upstream account's current minute")
+                           .Register(*registry_)),
+      auth_failures_(prometheus::BuildCounter()
+                         .Name("fdgw_auth_failures_total")
+                         .Help("Rejected tenant credentials, by reason")
+                         .Register(*registry_)),
+      config_reloads_(prometheus::BuildCounter()
+                          .Name("fdgw_config_reloads_total")
+                          .Help("Policy reloads on SIGHUP, by result")
+                          .Register(*registry_)) {
+  inflight_ = &prometheus::BuildGauge()
+                   .Name("fdgw_inflight_requests")
+                   .Help("Tenant requests accepted and not yet answered")
+                   .Register(*registry_)
+                   .Add({});
+  for (std::size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
+    auth_failure_counters_[i] =
+        &auth_failures_.Add({{"reason", std::string(kAuthFailureReasons[i])}});
+  }
+  reload_success_ = &config_reloads_.Add({{"result", "success"}});
+  reload_failure_ = &config_reloads_.Add({{"result", "failure"}});
+  unknown_tenant_ = std::make_shared<TenantSeries>("unknown", requests_, request_durations_);
+}
+
+std::shared_ptr<TenantSeries> GatewayMetrics::tenant(const std::string& tenant_id) {
+  std::lock_guard lock(mutex_);
+  auto& series = tenants_[tenant_id];
+  if (!series) series = std::make_shared<TenantSeries>(tenant_id, requests_, request_durations_);
+  return series;
+}
+
+std::shared_ptr<UpstreamSeries> GatewayMetrics::upstream(const std::string& upstream_name) {
+  std::lock_guard lock(mutex_);
+  auto& series = upstreams_[upstream_name];
+  if (!series) {
+    auto& budget = upstream_budget_.Add({{"upstream", upstream_name}});
+    series = std::make_shared<UpstreamSeries>(upstream_name, upstream_requests_,
+                                              upstream_durations_, budget);
+  }
+  return series;
+}
+
+void GatewayMetrics::recordAuthFailure(std::string_view reason) {
+  for (std::size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
+    if (kAuthFailureReasons[i] == reason) {
+      auth_failure_counters_[i]->Increment();
+      return;
+    }
+  }
+}
+
+void GatewayMetrics::recordConfigReload(bool success) {
+  (success ? reload_success_ : reload_failure_)->Increment();
+}
+
+std::string GatewayMetrics::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace fdgw::metrics

@@ -1,0 +1,131 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/common/routes.h"
+
+namespace fdgw::metrics {
+
+// Route slot for requests that matched no route (label route="none").
+inline constexpr std::size_t kNoRoute = common::kRoutes.size();
+inline constexpr std::size_t kRouteSlots = common::kRoutes.size() + 1;
+
+// The label value of a route slot: a route id, or "none".
+std::string_view routeLabel(std::size_t route_slot);
+
+// Status codes that get their own `code` label value; any other status is
+// counted as "other", which keeps the label set bounded.
+inline constexpr std::array<int, 20> kStatusCodes{200, 201, 202, 204, 400, 401, 402, 403, 404, 405,
+                                                  408, 409, 413, 422, 429, 500, 502, 503, 504, 0};
+
+// Outcomes of an upstream call that produced no HTTP status.
+enum class UpstreamFailure { kNone, kTimeout, kConnectError, kInvalidResponse };
+
+// Request metrics of one tenant (or of "unknown"). Series are created on
+// first use and then reached through fixed slots, so the request path does
+// no label look-up after the first request of each kind. Thread-safe.
+class TenantSeries {
+ public:
+  TenantSeries(std::string tenant, prometheus::Family<prometheus::Counter>& requests,
+               prometheus::Family<prometheus::Histogram>& durations);
+
+  void recordRequest(std::size_t route_slot, int status, std::chrono::nanoseconds duration);
+
+ private:
+  static constexpr std::size_t kCodeSlots = kStatusCodes.size();
+
+  std::string tenant_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  std::mutex create_mutex_;
+  std::array<std::atomic<prometheus::Counter*>, kRouteSlots * kCodeSlots> counters_{};
+  std::array<std::atomic<prometheus::Histogram*>, kRouteSlots> histograms_{};
+};
+
+// Upstream call metrics of one upstream account.
+class UpstreamSeries {
+ public:
+  UpstreamSeries(std::string upstream, prometheus::Family<prometheus::Counter>& requests,
+                 prometheus::Family<prometheus::Histogram>& durations,
+                 prometheus::Gauge& budget_remaining);
+
+  // `status` is the HTTP status when `failure` is kNone.
+  void recordCall(std::size_t route_slot, int status, UpstreamFailure failure,
+                  std::chrono::nanoseconds duration);
+  void setBudgetRemaining(double requests) { budget_remaining_.Set(requests); }
+
+ private:
+  static constexpr std::size_t kCodeSlots = kStatusCodes.size() + 3;
+
+  std::string upstream_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  prometheus::Gauge& budget_remaining_;
+  std::mutex create_mutex_;
+  std::array<std::atomic<prometheus::Counter*>, kRouteSlots * kCodeSlots> counters_{};
+  std::array<std::atomic<prometheus::Histogram*>, kRouteSlots> histograms_{};
+};
+
+// Why an authentication failed, as counted in fdgw_auth_failures_total.
+inline constexpr std::array<std::string_view, 6> kAuthFailureReasons{
+    "missing", "malformed", "ambiguous", "unknown_key", "wrong_secret", "expired"};
+
+// Every metric the gateway exports, prefix fdgw_. Label values come only
+// from bounded sets: configured tenant and upstream ids, route ids, quota
+// names and status codes.
+class GatewayMetrics {
+ public:
+  GatewayMetrics();
+
+  // Returns the series of a tenant id, creating them on first call. Call
+  // when a policies snapshot is built, not per request.
+  std::shared_ptr<TenantSeries> tenant(const std::string& tenant_id);
+  std::shared_ptr<UpstreamSeries> upstream(const std::string& upstream_name);
+  // Series of requests that failed before a tenant was known.
+  TenantSeries& unknownTenant() { return *unknown_tenant_; }
+
+  void recordAuthFailure(std::string_view reason);
+  void recordConfigReload(bool success);
+  prometheus::Gauge& inflight() { return *inflight_; }
+
+  // Serialises every metric in the Prometheus text format.
+  std::string render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& request_durations_;
+  prometheus::Family<prometheus::Counter>& upstream_requests_;
+  prometheus::Family<prometheus::Histogram>& upstream_durations_;
+  prometheus::Family<prometheus::Gauge>& upstream_budget_;
+  prometheus::Family<prometheus::Counter>& auth_failures_;
+  prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Gauge* inflight_;
+  std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failure_counters_{};
+  prometheus::Counter* reload_success_;
+  prometheus::Counter* reload_failure_;
+
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<TenantSeries>> tenants_;
+  std::map<std::string, std::shared_ptr<UpstreamSeries>> upstreams_;
+  std::shared_ptr<TenantSeries> unknown_tenant_;
+};
+
+// Histogram bounds in seconds, from half a millisecond to thirty seconds.
+const prometheus::Histogram::BucketBoundaries& latencyBuckets();
+
+}  // namespace fdgw::metrics
