@@ -1,5 +1,6 @@
 #include "gateway/http/server.h"
 
+#include "gateway/common/listen_backlog.h"
 #include "gateway/http/admin_handler.h"
 #include "gateway/http/public_handler.h"
 
@@ -54,6 +55,11 @@ void Server::start() {
   public_->init(options);
   public_->setHandler(std::make_shared<PublicHandler>(pipeline_, logger_));
   public_->serveThreaded();
+  if (!common::raiseListenBacklog(publicPort(), limits.backlog)) {
+    logger_.warn("listen_backlog_unchanged",
+                 {{"port", publicPort()}, {"backlog", limits.backlog},
+                  {"detail", "the accept queue stays at Pistache's 128 connections"}});
+  }
 
   admin_ = std::make_unique<Pistache::Http::Endpoint>(toAddress(config_.admin_listen));
   admin_->init(Pistache::Http::Endpoint::options()

@@ -5,6 +5,7 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 
+#include "gateway/common/listen_backlog.h"
 #include "json_log.h"
 #include "simulator.h"
 
@@ -242,6 +243,11 @@ void SimServer::start() {
   endpoint_.init(options);
   endpoint_.setHandler(Http::make_handler<RequestHandler>(state_));
   endpoint_.serveThreaded();
+  // Pistache 0.0.5 ignores Options::backlog; see raiseListenBacklog.
+  if (!fdgw::common::raiseListenBacklog(static_cast<std::uint16_t>(endpoint_.getPort()),
+                                        kListenBacklog)) {
+    logEvent("warn", "listen_backlog_unchanged", {{"backlog", kListenBacklog}});
+  }
 }
 
 void SimServer::stop() {
