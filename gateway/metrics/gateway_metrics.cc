@@ -66,11 +66,18 @@ void TenantSeries::recordRequest(std::size_t route_slot, int status,
 UpstreamSeries::UpstreamSeries(std::string upstream,
                                prometheus::Family<prometheus::Counter>& requests,
                                prometheus::Family<prometheus::Histogram>& durations,
-                               prometheus::Gauge& budget_remaining)
+                               prometheus::Family<prometheus::Gauge>& budget_remaining)
     : upstream_(std::move(upstream)),
       requests_(requests),
       durations_(durations),
-      budget_remaining_(budget_remaining) {}
+      budget_family_(budget_remaining) {}
+
+void UpstreamSeries::setBudgetRemaining(double requests) {
+  auto& gauge = resolve(budget_remaining_, create_mutex_, [&]() -> auto& {
+    return budget_family_.Add({{"upstream", upstream_}});
+  });
+  gauge.Set(requests);
+}
 
 void UpstreamSeries::recordCall(std::size_t route_slot, int status, UpstreamFailure failure,
                                 std::chrono::nanoseconds duration) {
@@ -124,7 +131,23 @@ GatewayMetrics::GatewayMetrics()
       config_reloads_(prometheus::BuildCounter()
                           .Name("fdgw_config_reloads_total")
                           .Help("Policy reloads on SIGHUP, by result")
-                          .Register(*registry_)) {
+                          .Register(*registry_)),
+      quota_decisions_(prometheus::BuildCounter()
+                           .Name("fdgw_quota_decisions_total")
+                           .Help("Quota checks by tenant, quota and decision")
+                           .Register(*registry_)),
+      quota_limits_(prometheus::BuildGauge()
+                        .Name("fdgw_quota_limit")
+                        .Help("A tenant quota's limit per window")
+                        .Register(*registry_)),
+      quota_used_(prometheus::BuildGauge()
+                      .Name("fdgw_quota_used")
+                      .Help("Requests counted in a tenant quota's current window, as last seen")
+                      .Register(*registry_)),
+      redis_errors_(prometheus::BuildCounter()
+                        .Name("fdgw_redis_errors_total")
+                        .Help("Redis calls that failed or timed out, by operation")
+                        .Register(*registry_)) {
   inflight_ = &prometheus::BuildGauge()
                    .Name("fdgw_inflight_requests")
                    .Help("Tenant requests accepted and not yet answered")
@@ -150,9 +173,8 @@ std::shared_ptr<UpstreamSeries> GatewayMetrics::upstream(const std::string& upst
   std::lock_guard lock(mutex_);
   auto& series = upstreams_[upstream_name];
   if (!series) {
-    auto& budget = upstream_budget_.Add({{"upstream", upstream_name}});
     series = std::make_shared<UpstreamSeries>(upstream_name, upstream_requests_,
-                                              upstream_durations_, budget);
+                                              upstream_durations_, upstream_budget_);
   }
   return series;
 }
@@ -164,6 +186,42 @@ void GatewayMetrics::recordAuthFailure(std::string_view reason) {
       return;
     }
   }
+}
+
+void GatewayMetrics::recordQuotaDecision(const std::string& tenant_id, const std::string& quota,
+                                         std::string_view decision, std::int64_t limit,
+                                         std::int64_t used) {
+  std::lock_guard lock(quota_mutex_);
+  auto [entry, created] = quota_series_.try_emplace(tenant_id + '\n' + quota);
+  QuotaSeries& series = entry->second;
+  if (created) {
+    series.limit = &quota_limits_.Add({{"tenant", tenant_id}, {"quota", quota}});
+    series.used = &quota_used_.Add({{"tenant", tenant_id}, {"quota", quota}});
+  }
+  auto counter = series.decisions.find(decision);
+  if (counter == series.decisions.end()) {
+    counter = series.decisions
+                  .emplace(std::string(decision),
+                           &quota_decisions_.Add({{"tenant", tenant_id},
+                                                  {"quota", quota},
+                                                  {"decision", std::string(decision)}}))
+                  .first;
+  }
+  counter->second->Increment();
+  series.limit->Set(static_cast<double>(limit));
+  series.used->Set(static_cast<double>(used));
+}
+
+void GatewayMetrics::recordRedisError(std::string_view operation) {
+  std::lock_guard lock(quota_mutex_);
+  auto counter = redis_error_counters_.find(operation);
+  if (counter == redis_error_counters_.end()) {
+    counter = redis_error_counters_
+                  .emplace(std::string(operation),
+                           &redis_errors_.Add({{"operation", std::string(operation)}}))
+                  .first;
+  }
+  counter->second->Increment();
 }
 
 void GatewayMetrics::recordConfigReload(bool success) {

@@ -61,12 +61,14 @@ class UpstreamSeries {
  public:
   UpstreamSeries(std::string upstream, prometheus::Family<prometheus::Counter>& requests,
                  prometheus::Family<prometheus::Histogram>& durations,
-                 prometheus::Gauge& budget_remaining);
+                 prometheus::Family<prometheus::Gauge>& budget_remaining);
 
   // `status` is the HTTP status when `failure` is kNone.
   void recordCall(std::size_t route_slot, int status, UpstreamFailure failure,
                   std::chrono::nanoseconds duration);
-  void setBudgetRemaining(double requests) { budget_remaining_.Set(requests); }
+  // Sets the budget gauge, creating its series on first use: an upstream
+  // without a budget exports no series rather than a misleading 0.
+  void setBudgetRemaining(double requests);
 
  private:
   static constexpr std::size_t kCodeSlots = kStatusCodes.size() + 3;
@@ -74,7 +76,8 @@ class UpstreamSeries {
   std::string upstream_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
-  prometheus::Gauge& budget_remaining_;
+  prometheus::Family<prometheus::Gauge>& budget_family_;
+  std::atomic<prometheus::Gauge*> budget_remaining_{nullptr};
   std::mutex create_mutex_;
   std::array<std::atomic<prometheus::Counter*>, kRouteSlots * kCodeSlots> counters_{};
   std::array<std::atomic<prometheus::Histogram*>, kRouteSlots> histograms_{};
@@ -99,6 +102,11 @@ class GatewayMetrics {
   TenantSeries& unknownTenant() { return *unknown_tenant_; }
 
   void recordAuthFailure(std::string_view reason);
+  // Counts one quota decision and updates that quota's limit and use
+  // gauges. Quota names come from the policies, so the set stays bounded.
+  void recordQuotaDecision(const std::string& tenant_id, const std::string& quota,
+                           std::string_view decision, std::int64_t limit, std::int64_t used);
+  void recordRedisError(std::string_view operation);
   void recordConfigReload(bool success);
   prometheus::Gauge& inflight() { return *inflight_; }
 
@@ -114,6 +122,10 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Gauge>& upstream_budget_;
   prometheus::Family<prometheus::Counter>& auth_failures_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Family<prometheus::Counter>& quota_decisions_;
+  prometheus::Family<prometheus::Gauge>& quota_limits_;
+  prometheus::Family<prometheus::Gauge>& quota_used_;
+  prometheus::Family<prometheus::Counter>& redis_errors_;
   prometheus::Gauge* inflight_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failure_counters_{};
   prometheus::Counter* reload_success_;
@@ -122,6 +134,15 @@ class GatewayMetrics {
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<TenantSeries>> tenants_;
   std::map<std::string, std::shared_ptr<UpstreamSeries>> upstreams_;
+
+  struct QuotaSeries {
+    prometheus::Gauge* limit;
+    prometheus::Gauge* used;
+    std::map<std::string, prometheus::Counter*, std::less<>> decisions;
+  };
+  std::mutex quota_mutex_;
+  std::map<std::string, QuotaSeries> quota_series_;  // key: tenant id + '\n' + quota name
+  std::map<std::string, prometheus::Counter*, std::less<>> redis_error_counters_;
   std::shared_ptr<TenantSeries> unknown_tenant_;
 };
 
