@@ -6,6 +6,8 @@
 
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
+#include "gateway/quota/redis_quota_engine.h"
+#include "gateway/redis/async_redis.h"
 #include "gateway/upstream/pooled_upstream_client.h"
 
 namespace fdgw::app {
@@ -93,7 +95,9 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   proxy::PolicyStore store(buildSnapshot(config, upstreams, metrics));
   common::SystemClock clock;
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
-  proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics,
+  redis::AsyncRedis redis_client(config.redis, clock, logger);
+  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
+  proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
                                   {config.http.max_body_bytes});
 
   std::atomic<bool> draining{false};
@@ -131,6 +135,7 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   }
   server.stop();
   upstream_client.stop();
+  redis_client.stop();  // its pending callbacks use quota_engine, destroyed first
   logger.info("stopped");
   return 0;
 }

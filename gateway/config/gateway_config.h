@@ -16,7 +16,7 @@ struct ListenAddress {
 };
 
 struct RedisConfig {
-  std::string url;
+  std::string url = "redis://127.0.0.1:6379/0";
   std::chrono::milliseconds timeout{100};
 };
 

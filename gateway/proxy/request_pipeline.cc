@@ -6,6 +6,7 @@
 
 #include "gateway/common/request_id.h"
 #include "gateway/common/routes.h"
+#include "gateway/common/text.h"
 #include "gateway/proxy/response_mapping.h"
 
 namespace fdgw::proxy {
@@ -22,6 +23,21 @@ bool requiresJsonObject(std::string_view route_id) {
 }
 
 bool isBodyMethod(std::string_view method) { return method == "POST" || method == "PUT"; }
+
+// The gateway's own endpoint for a tenant's quota usage. It is not a
+// FullDatos route, so it lives outside the route table.
+constexpr std::string_view kUsageRouteId = "gateway.usage";
+
+bool isUsagePath(std::string_view method, std::string_view raw_path) {
+  while (raw_path.size() > 1 && raw_path.back() == '/') raw_path.remove_suffix(1);
+  return method == "GET" && common::equalsIgnoreCase(raw_path, "/gateway/usage");
+}
+
+RouteMatch usageMatch() {
+  RouteMatch match;
+  match.upstream_path = "/gateway/usage";
+  return match;
+}
 
 metrics::UpstreamFailure failureOf(upstream::TransportError error) {
   switch (error) {
@@ -61,6 +77,7 @@ struct RequestPipeline::Exchange {
   double upstream_ms = 0;
   std::string error_code;
   std::size_t route_slot = metrics::kNoRoute;
+  std::optional<quota::QuotaResult> tightest_quota;  // for the RateLimit-* headers
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
@@ -68,12 +85,14 @@ struct RequestPipeline::Exchange {
 
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
-                                 metrics::GatewayMetrics& metrics, PipelineOptions options)
+                                 metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
+                                 PipelineOptions options)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
       logger_(logger),
       metrics_(metrics),
+      quotas_(quotas),
       options_(options) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
@@ -101,7 +120,9 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
                       ""});
     return;
   }
-  const auto matched = matcher_.match(request.method, request.raw_path);
+  const bool usage_request = isUsagePath(request.method, request.raw_path);
+  const auto matched = usage_request ? std::variant<RouteMatch, PathProblem>(usageMatch())
+                                     : matcher_.match(request.method, request.raw_path);
   if (const auto* problem = std::get_if<PathProblem>(&matched)) {
     if (*problem == PathProblem::kMalformedEscape) {
       reject(exchange, {common::ErrorCode::kBadRequest, "The path has an invalid %-escape.", ""});
@@ -111,8 +132,9 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
     return;
   }
   const auto& match = std::get<RouteMatch>(matched);
-  exchange->route_id = std::string(common::kRoutes[match.route_index].id);
-  exchange->route_slot = match.route_index;
+  exchange->route_id = usage_request ? std::string(kUsageRouteId)
+                                     : std::string(common::kRoutes[match.route_index].id);
+  exchange->route_slot = usage_request ? metrics::kNoRoute : match.route_index;
   exchange->path = match.upstream_path;
 
   // 2. Authentication.
@@ -136,7 +158,12 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   exchange->snapshot = snapshot;
   exchange->tenant_series = snapshot->tenant_series[tenant.index].get();
 
-  // 3. Route permission.
+  // 3. Route permission. The tenant's own usage report is always allowed
+  // and counts against no quota.
+  if (usage_request) {
+    serveUsage(exchange, tenant);
+    return;
+  }
   if (!tenant.plan.allowsRoute(exchange->route_id)) {
     reject(exchange, {common::ErrorCode::kForbidden, "",
                       "plan " + tenant.plan.name + " denies " + exchange->route_id});
@@ -154,7 +181,70 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
     }
   }
 
-  forward(exchange, match, tenant, *snapshot, std::move(request));
+  applyQuotas(std::move(exchange), match, tenant, std::move(request));
+}
+
+void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
+                                  const config::Tenant& tenant, IncomingRequest request) {
+  // 5. Quotas: every matching quota is checked and counted in one step. The
+  // decision may arrive on the Redis client's thread; `exchange` keeps the
+  // snapshot (and so `tenant`) alive until then.
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  quotas_.check(tenant.id, tenant.plan, exchange->route_id,
+                [this, exchange, match = std::move(match), &tenant,
+                 shared_request](quota::Decision decision) {
+                  for (const auto& result : decision.quotas) {
+                    metrics_.recordQuotaDecision(
+                        tenant.id, result.name, quota::outcomeName(result.outcome), result.limit,
+                        std::max<std::int64_t>(result.limit - result.remaining, 0));
+                  }
+                  if (decision.redis_failed) metrics_.recordRedisError("quota_check");
+                  exchange->tightest_quota = decision.tightest;
+                  if (!decision.allowed) {
+                    rejectRateLimited(exchange, decision);
+                    return;
+                  }
+                  forward(exchange, match, tenant, *exchange->snapshot,
+                          std::move(*shared_request));
+                });
+}
+
+void RequestPipeline::rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
+                                        const quota::Decision& decision) {
+  std::string rejected_by;
+  for (const auto& result : decision.quotas) {
+    if (result.outcome == quota::Outcome::kRejected ||
+        result.outcome == quota::Outcome::kFailedClosed) {
+      rejected_by = result.name;
+    }
+  }
+  common::Error error{common::ErrorCode::kRateLimited, "", "quota " + rejected_by + " exhausted"};
+  exchange->error_code = std::string(common::codeName(error.code));
+  logger_.debug("request_rejected", {{"request_id", exchange->request_id},
+                                     {"route", exchange->route_id},
+                                     {"detail", error.detail}});
+  finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
+                                 static_cast<int>(std::max<std::int64_t>(
+                                     decision.retry_after_seconds, 1))));
+}
+
+void RequestPipeline::serveUsage(const std::shared_ptr<Exchange>& exchange,
+                                 const config::Tenant& tenant) {
+  quotas_.usage(tenant.id, tenant.plan, [this, exchange](std::vector<quota::QuotaResult> results) {
+    nlohmann::ordered_json quotas = nlohmann::ordered_json::array();
+    for (const auto& result : results) {
+      quotas.push_back({{"name", result.name},
+                        {"limit", result.limit},
+                        {"used", std::max<std::int64_t>(result.limit - result.remaining, 0)},
+                        {"remaining", result.remaining},
+                        {"reset_seconds", result.reset_seconds}});
+    }
+    nlohmann::ordered_json body = {{"success", true},
+                                   {"data", {{"tenant", exchange->tenant_id}, {"quotas", quotas}}}};
+    OutgoingResponse response;
+    response.body = body.dump();
+    finish(exchange, std::move(response));
+  });
 }
 
 void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
@@ -228,6 +318,14 @@ void RequestPipeline::reject(const std::shared_ptr<Exchange>& exchange, common::
 void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
                              OutgoingResponse response) {
   response.headers.emplace_back("X-Request-Id", exchange->request_id);
+  if (exchange->tightest_quota) {
+    const auto& quota = *exchange->tightest_quota;
+    response.headers.emplace_back("RateLimit-Limit", std::to_string(quota.limit));
+    response.headers.emplace_back("RateLimit-Remaining",
+                                  std::to_string(std::max<std::int64_t>(quota.remaining, 0)));
+    response.headers.emplace_back("RateLimit-Reset",
+                                  std::to_string(std::max<std::int64_t>(quota.reset_seconds, 0)));
+  }
   const auto elapsed = clock_.monotonicNow() - exchange->started;
   const double duration_ms =
       static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()) /

@@ -11,6 +11,7 @@
 #include "gateway/proxy/http_exchange.h"
 #include "gateway/proxy/policy_store.h"
 #include "gateway/proxy/route_matcher.h"
+#include "gateway/quota/quota_engine.h"
 #include "gateway/upstream/upstream_client.h"
 
 namespace fdgw::proxy {
@@ -27,7 +28,8 @@ class RequestPipeline {
  public:
   RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                   const common::Clock& clock, log::Logger& logger,
-                  metrics::GatewayMetrics& metrics, PipelineOptions options);
+                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
+                  PipelineOptions options);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -39,6 +41,11 @@ class RequestPipeline {
  private:
   struct Exchange;
 
+  void applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
+                   const config::Tenant& tenant, IncomingRequest request);
+  void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
+  void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
+                         const quota::Decision& decision);
   void forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
                const config::Tenant& tenant, const PolicySnapshot& snapshot,
                IncomingRequest request);
@@ -50,6 +57,7 @@ class RequestPipeline {
   const common::Clock& clock_;
   log::Logger& logger_;
   metrics::GatewayMetrics& metrics_;
+  quota::QuotaEngine& quotas_;
   PipelineOptions options_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};

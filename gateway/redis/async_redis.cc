@@ -324,7 +324,7 @@ void AsyncRedis::connect() {
   context->ev.addWrite = &AsyncRedis::addWrite;
   context->ev.delWrite = &AsyncRedis::delWrite;
   context->ev.cleanup = &AsyncRedis::cleanup;
-  // Set after the hooks: setting the connect callback asks for a write event.
+  // Set after the hooks, because setting the connect callback registers write interest.
   redisAsyncSetConnectCallback(context, &AsyncRedis::onConnect);
   redisAsyncSetDisconnectCallback(context, &AsyncRedis::onDisconnect);
 }
@@ -394,7 +394,7 @@ void AsyncRedis::onConnect(const redisAsyncContext* context, int status) {
 
 void AsyncRedis::onSelectReply(redisAsyncContext* context, void* reply, void*) {
   AsyncRedis* self = clientOf(context);
-  if (reply == nullptr) return;  // the connection closed before SELECT answered
+  if (reply == nullptr) return;  // the connection closed before the SELECT reply arrived
   const auto* select = static_cast<redisReply*>(reply);
   if (select->type == REDIS_REPLY_ERROR) {
     self->logger_.error("redis_select_failed", {{"address", self->addressText()},

@@ -38,7 +38,7 @@ namespace fdgw::redis {
 // after any failure with a backoff from 100 ms doubling to 2 s. A connection
 // on which a command has waited longer than the stall limit (4 × timeout, at
 // least 1 s) is dropped and reopened, so a half-open socket cannot hang the
-// client. Connects, failures and disconnects are logged; the Logger limits
+// client. Connects, failures and disconnects are logged, and the Logger limits
 // repeats.
 //
 // Thread-safe: command(), evalScript() and connected() may be called from any
@@ -72,7 +72,7 @@ class AsyncRedis {
   bool connected() const { return ready_.load(); }
 
   // Fails every outstanding command, closes the connection and joins the
-  // client thread. Idempotent; the destructor calls it.
+  // client thread. Idempotent, and the destructor calls it.
   void stop();
 
   const RedisAddress& address() const { return address_; }

@@ -5,7 +5,7 @@
 namespace fdgw::redis {
 
 // A Lua script run with EVALSHA. Its SHA-1 is computed once here, so the
-// first call needs no SCRIPT LOAD round trip; AsyncRedis::evalScript falls
+// first call needs no SCRIPT LOAD round trip. AsyncRedis::evalScript falls
 // back to EVAL (which also caches the script in Redis) on NOSCRIPT.
 class Script {
  public:

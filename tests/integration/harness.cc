@@ -26,6 +26,8 @@ namespace fdgw::testing {
 
 const TestTenant kAlpha{"alpha", "alphakey000000000000000000000001",
                         std::string("alphasecret") + std::string(53, '1')};
+const TestTenant kAlphaSecondKey{"alpha", "alphakey000000000000000000000002",
+                                  std::string("alphasecret") + std::string(53, '2')};
 const TestTenant kBeta{"beta", "betakey0000000000000000000000002",
                        std::string("betasecret") + std::string(54, '2')};
 const TestTenant kExpired{"expired", "expiredkey0000000000000000000003",
@@ -246,20 +248,59 @@ void writeTestPolicies(const std::filesystem::path& dir) {
             << "    keys:\n"
             << "      - key: " << tenant.key << "\n"
             << "        secret_sha256: " << common::sha256Hex(tenant.secret) << "\n";
+    if (tenant.id == kAlpha.id) {
+      tenants << "      - key: " << kAlphaSecondKey.key << "\n"
+              << "        secret_sha256: " << common::sha256Hex(kAlphaSecondKey.secret) << "\n";
+    }
     if (std::string(expires).size() > 0) tenants << "        expires: " << expires << "\n";
   }
 }
+
+RedisProcess::RedisProcess(const std::filesystem::path& dir) : port_(freePort()) {
+  process_ = std::make_unique<Process>(
+      std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind",
+                               "127.0.0.1", "--save", "", "--appendonly", "no"},
+      std::map<std::string, std::string>{}, dir / ("redis-" + std::to_string(port_) + ".log"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (cli("PING").find("PONG") == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("redis-server did not start; log:\n" + process_->log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string RedisProcess::cli(const std::string& arguments) const {
+  const std::string command =
+      "redis-cli -h 127.0.0.1 -p " + std::to_string(port_) + " " + arguments + " 2>&1";
+  std::string output;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    ::pclose(pipe);
+  }
+  return output;
+}
+
+std::string GatewayProcess::metrics() { return httpRequest("GET", adminUrl() + "/metrics").body; }
 
 GatewayProcess::GatewayProcess(const std::filesystem::path& dir, const GatewayOptions& options)
     : port_(freePort()), admin_port_(freePort()) {
   const auto folder = dir / ("gateway-" + std::to_string(port_));
   policies_dir_ = folder / "policies";
   writeTestPolicies(policies_dir_);
+  if (!options.plans_yaml.empty()) std::ofstream(policies_dir_ / "plans.yaml") << options.plans_yaml;
+  const std::string redis_url = options.redis_url.empty()
+                                    ? "redis://127.0.0.1:" + std::to_string(freePort()) + "/0"
+                                    : options.redis_url;
   config_file_ = folder / "gateway.yaml";
   std::ofstream config(config_file_);
   config << "listen: 127.0.0.1:" << port_ << "\n"
          << "admin_listen: 127.0.0.1:" << admin_port_ << "\n"
          << "threads: " << options.threads << "\n"
+         << "redis:\n"
+         << "  url: " << redis_url << "\n"
+         << "  timeout_ms: " << options.redis_timeout_ms << "\n"
          << "upstreams:\n"
          << "  main:\n"
          << "    base_url: " << options.upstream_url << "\n"

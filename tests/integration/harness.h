@@ -25,6 +25,7 @@ struct TestTenant {
   std::string secret;
 };
 extern const TestTenant kAlpha;    // plan "open": every route
+extern const TestTenant kAlphaSecondKey;  // tenant alpha's second key
 extern const TestTenant kBeta;     // plan "limited": denies status.check
 extern const TestTenant kExpired;  // its only key expired in 2020
 
@@ -109,17 +110,37 @@ class SimProcess {
   std::unique_ptr<Process> process_;
 };
 
+// A redis-server on a free loopback port, without persistence.
+class RedisProcess {
+ public:
+  explicit RedisProcess(const std::filesystem::path& dir);
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  int port() const { return port_; }
+  Process& process() { return *process_; }
+  // Runs redis-cli against this server and returns its output.
+  std::string cli(const std::string& arguments) const;
+
+ private:
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
 struct GatewayOptions {
   std::string upstream_url;
   long upstream_timeout_ms = 5000;
   bool shared = false;
   int threads = 2;
+  std::string redis_url;     // empty: a closed port, so Redis is unreachable
+  long redis_timeout_ms = 100;
+  std::string plans_yaml;    // replaces the default plans.yaml when set
   std::string extra_config;  // appended to gateway.yaml
 };
 
 class GatewayProcess {
  public:
   GatewayProcess(const std::filesystem::path& dir, const GatewayOptions& options);
+  // Reads the admin listener's /metrics.
+  std::string metrics();
   std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string adminUrl() const { return "http://127.0.0.1:" + std::to_string(admin_port_); }
   int port() const { return port_; }

@@ -47,6 +47,23 @@ class FakeClock : public common::Clock {
 
 // Records every request and replies at once with `canned_response`. When
 // `hold_responses` is set, it keeps the completion until respondToOldest().
+// Answers every quota check with `decision`, at once, and records calls.
+class FakeQuotaEngine : public quota::QuotaEngine {
+ public:
+  void check(const std::string& tenant_id, const config::Plan& /*plan*/, std::string_view route_id,
+             std::function<void(quota::Decision)> done) override {
+    checks.emplace_back(tenant_id, std::string(route_id));
+    done(decision);
+  }
+  void usage(const std::string& /*tenant_id*/, const config::Plan& /*plan*/,
+             std::function<void(std::vector<quota::QuotaResult>)> done) override {
+    done(decision.quotas);
+  }
+
+  quota::Decision decision;
+  std::vector<std::pair<std::string, std::string>> checks;
+};
+
 class FakeUpstreamClient : public upstream::UpstreamClient {
  public:
   void send(upstream::UpstreamRequest request, upstream::UpstreamCompletion done) override {
@@ -203,8 +220,10 @@ class RequestPipelineTest : public ::testing::Test {
   log::Logger logger_{log_file_, log::Level::kDebug};
   metrics::GatewayMetrics metrics_;
   PolicyStore policies_{makeSnapshot(metrics_)};
-  RequestPipeline pipeline_{policies_, upstream_,  clock_,
-                            logger_,   metrics_,   PipelineOptions{kMaxBodyBytes}};
+  FakeQuotaEngine quotas_;
+  RequestPipeline pipeline_{policies_, upstream_, clock_,
+                            logger_,   metrics_,  quotas_,
+                            PipelineOptions{kMaxBodyBytes}};
   std::shared_ptr<std::vector<OutgoingResponse>> last_delivered_;
 };
 
@@ -615,6 +634,53 @@ TEST_F(RequestPipelineTest, MetricsSeriesBounded) {
   EXPECT_EQ(request_series, 2);
   EXPECT_EQ(text.find("ord_1"), std::string::npos);
   EXPECT_EQ(text.find("/unknown"), std::string::npos);
+}
+
+
+TEST_F(RequestPipelineTest, QuotaRejectionIs429WithoutUpstreamCall) {
+  quota::QuotaResult result{"per-minute", 5, 0, 42, quota::Outcome::kRejected};
+  quotas_.decision.allowed = false;
+  quotas_.decision.quotas = {result};
+  quotas_.decision.tightest = result;
+  quotas_.decision.retry_after_seconds = 42;
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
+
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(envelopeOf(response)["code"], "rate_limited");
+  EXPECT_EQ(headerOf(response.headers, "Retry-After"), "42");
+  EXPECT_EQ(headerOf(response.headers, "RateLimit-Remaining"), "0");
+  EXPECT_TRUE(upstream_.requests.empty());
+  ASSERT_EQ(quotas_.checks.size(), 1u);
+  EXPECT_EQ(quotas_.checks[0].second, "orders.list");
+}
+
+TEST_F(RequestPipelineTest, AllowedRequestCarriesRateLimitHeaders) {
+  quota::QuotaResult result{"per-minute", 120, 119, 60, quota::Outcome::kAllowed};
+  quotas_.decision.quotas = {result};
+  quotas_.decision.tightest = result;
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(headerOf(response.headers, "RateLimit-Limit"), "120");
+  EXPECT_EQ(headerOf(response.headers, "RateLimit-Remaining"), "119");
+  EXPECT_EQ(headerOf(response.headers, "RateLimit-Reset"), "60");
+  EXPECT_NE(metrics_.render().find(
+                R"(fdgw_quota_decisions_total{decision="allowed",quota="per-minute",tenant="acme"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(RequestPipelineTest, RejectedBeforeQuotaUsesNoQuota) {
+  respond(makeRequest("GET", "/orders"));
+  respond(withCredentials(makeRequest("GET", "/nowhere")));
+  respond(withCredentials(makeRequest("POST", "/status/check")));
+  {
+    auto broken = withCredentials(makeRequest("POST", "/orders"));
+    broken.body = "{broken";
+    respond(broken);
+  }
+  EXPECT_TRUE(quotas_.checks.empty());
 }
 
 }  // namespace
