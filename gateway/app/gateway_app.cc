@@ -7,6 +7,7 @@
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
 #include "gateway/quota/redis_quota_engine.h"
+#include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
 #include "gateway/upstream/pooled_upstream_client.h"
 
@@ -55,6 +56,7 @@ std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUp
     target->base_url = upstream.base_url;
     target->timeout = upstream.timeout;
     target->connect_timeout = upstream.connect_timeout;
+    target->requests_per_minute = upstream.requests_per_minute;
     for (auto [variable, destination] : {std::pair{&upstream.api_key_env, &target->api_key},
                                          std::pair{&upstream.api_secret_env, &target->api_secret}}) {
       const char* value = std::getenv(variable->c_str());
@@ -97,8 +99,9 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
   redis::AsyncRedis redis_client(config.redis, clock, logger);
   quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
+  quota::RedisUpstreamBudget upstream_budget(redis_client, clock, logger);
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  {config.http.max_body_bytes});
+                                  upstream_budget, {config.http.max_body_bytes});
 
   std::atomic<bool> draining{false};
   http::Server server(
@@ -135,7 +138,9 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   }
   server.stop();
   upstream_client.stop();
-  redis_client.stop();  // its pending callbacks use quota_engine, destroyed first
+  // Pending Redis callbacks use quota_engine and upstream_budget, which are
+  // destroyed before the client.
+  redis_client.stop();
   logger.info("stopped");
   return 0;
 }

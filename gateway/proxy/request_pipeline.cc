@@ -86,13 +86,14 @@ struct RequestPipeline::Exchange {
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
                                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
-                                 PipelineOptions options)
+                                 quota::UpstreamBudget& budget, PipelineOptions options)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
       logger_(logger),
       metrics_(metrics),
       quotas_(quotas),
+      budget_(budget),
       options_(options) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
@@ -204,9 +205,40 @@ void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch
                     rejectRateLimited(exchange, decision);
                     return;
                   }
-                  forward(exchange, match, tenant, *exchange->snapshot,
-                          std::move(*shared_request));
+                  acquireBudget(exchange, match, tenant, shared_request);
                 });
+}
+
+void RequestPipeline::acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
+                                    const config::Tenant& tenant,
+                                    std::shared_ptr<IncomingRequest> request) {
+  // 6. The upstream account's own budget, shared with every tenant and
+  // instance. Orders and refunds may use a reserve that listing cannot.
+  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
+  if (upstream_entry == exchange->snapshot->upstreams.end()) {
+    reject(exchange, {common::ErrorCode::kInternal, "",
+                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
+    return;
+  }
+  const bool priority =
+      exchange->route_id == "orders.create" || exchange->route_id == "refunds.create";
+  auto* series = upstream_entry->second.series.get();
+  budget_.acquire(
+      tenant.upstream, upstream_entry->second.target->requests_per_minute, tenant.id, priority,
+      [this, exchange, match = std::move(match), &tenant, request,
+       series](quota::BudgetDecision decision) {
+        if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
+        series->setBudgetRemaining(static_cast<double>(decision.remaining));
+        if (!decision.allowed) {
+          common::Error error{common::ErrorCode::kUpstreamBusy, "",
+                              "upstream budget of " + tenant.upstream + " spent"};
+          exchange->error_code = std::string(common::codeName(error.code));
+          finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
+                                         static_cast<int>(decision.retry_after_seconds)));
+          return;
+        }
+        forward(exchange, match, tenant, *exchange->snapshot, std::move(*request));
+      });
 }
 
 void RequestPipeline::rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
@@ -278,7 +310,9 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   call.headers.emplace_back("accept", "application/json");
   call.headers.emplace_back("x-request-id", exchange->request_id);
 
-  upstream_.send(std::move(call), [this, exchange, upstream_series](upstream::UpstreamResponse answer) {
+  upstream_.send(std::move(call), [this, exchange, upstream_series,
+                                   upstream_name = tenant.upstream](upstream::UpstreamResponse answer) {
+    if (answer.status == 429) blockUpstream(upstream_name, answer);
     upstream_series->recordCall(exchange->route_slot, answer.status, failureOf(answer.error),
                                 answer.elapsed);
     exchange->upstream_status = answer.status;
@@ -299,6 +333,18 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
     }
     finish(exchange, std::move(mapped.response));
   });
+}
+
+void RequestPipeline::blockUpstream(const std::string& upstream_name,
+                                    const upstream::UpstreamResponse& answer) {
+  std::int64_t seconds = 60;
+  if (const std::string* retry_after = answer.header("retry-after")) {
+    char* end = nullptr;
+    const long parsed = std::strtol(retry_after->c_str(), &end, 10);
+    if (end != retry_after->c_str() && *end == '\0' && parsed > 0) seconds = std::min(parsed, 3600L);
+  }
+  logger_.warn("upstream_rate_limited", {{"upstream", upstream_name}, {"retry_after_s", seconds}});
+  budget_.block(upstream_name, seconds);
 }
 
 void RequestPipeline::reject(const std::shared_ptr<Exchange>& exchange, common::Error error) {

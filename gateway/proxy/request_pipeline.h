@@ -12,6 +12,7 @@
 #include "gateway/proxy/policy_store.h"
 #include "gateway/proxy/route_matcher.h"
 #include "gateway/quota/quota_engine.h"
+#include "gateway/quota/upstream_budget.h"
 #include "gateway/upstream/upstream_client.h"
 
 namespace fdgw::proxy {
@@ -29,7 +30,7 @@ class RequestPipeline {
   RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                   const common::Clock& clock, log::Logger& logger,
                   metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
-                  PipelineOptions options);
+                  quota::UpstreamBudget& budget, PipelineOptions options);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -43,6 +44,8 @@ class RequestPipeline {
 
   void applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
                    const config::Tenant& tenant, IncomingRequest request);
+  void acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
+                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
   void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
   void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
                          const quota::Decision& decision);
@@ -50,6 +53,8 @@ class RequestPipeline {
                const config::Tenant& tenant, const PolicySnapshot& snapshot,
                IncomingRequest request);
   void reject(const std::shared_ptr<Exchange>& exchange, common::Error error);
+  // Honours an upstream 429: no call to that account until its Retry-After.
+  void blockUpstream(const std::string& upstream_name, const upstream::UpstreamResponse& answer);
   void finish(const std::shared_ptr<Exchange>& exchange, OutgoingResponse response);
 
   PolicyStore& policies_;
@@ -58,6 +63,7 @@ class RequestPipeline {
   log::Logger& logger_;
   metrics::GatewayMetrics& metrics_;
   quota::QuotaEngine& quotas_;
+  quota::UpstreamBudget& budget_;
   PipelineOptions options_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};

@@ -20,6 +20,7 @@ struct UpstreamTarget {
   std::string api_secret;
   std::chrono::milliseconds timeout{15000};
   std::chrono::milliseconds connect_timeout{3000};
+  std::int64_t requests_per_minute = 100;  // the account's own rate limit
 };
 
 struct UpstreamRequest {

@@ -30,6 +30,8 @@ const TestTenant kAlphaSecondKey{"alpha", "alphakey000000000000000000000002",
                                   std::string("alphasecret") + std::string(53, '2')};
 const TestTenant kBeta{"beta", "betakey0000000000000000000000002",
                        std::string("betasecret") + std::string(54, '2')};
+const TestTenant kGamma{"gamma", "gammakey000000000000000000000004",
+                        std::string("gammasecret") + std::string(53, '4')};
 const TestTenant kExpired{"expired", "expiredkey0000000000000000000003",
                           std::string("expiredsecret") + std::string(51, '3')};
 
@@ -241,7 +243,7 @@ void writeTestPolicies(const std::filesystem::path& dir) {
   tenants << "tenants:\n";
   for (const auto& [tenant, plan, expires] :
        {std::tuple{kAlpha, "open", ""}, std::tuple{kBeta, "limited", ""},
-        std::tuple{kExpired, "open", "2020-01-01T00:00:00Z"}}) {
+        std::tuple{kExpired, "open", "2020-01-01T00:00:00Z"}, std::tuple{kGamma, "open", ""}}) {
     tenants << "  " << tenant.id << ":\n"
             << "    plan: " << plan << "\n"
             << "    upstream: main\n"
@@ -308,6 +310,7 @@ GatewayProcess::GatewayProcess(const std::filesystem::path& dir, const GatewayOp
          << "    api_secret_env: TEST_UPSTREAM_SECRET\n"
          << "    shared: " << (options.shared ? "true" : "false") << "\n"
          << "    timeout_ms: " << options.upstream_timeout_ms << "\n"
+         << "    requests_per_minute: " << options.upstream_requests_per_minute << "\n"
          << "policies: policies\n"
          << options.extra_config;
   config.close();

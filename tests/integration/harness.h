@@ -28,6 +28,7 @@ extern const TestTenant kAlpha;    // plan "open": every route
 extern const TestTenant kAlphaSecondKey;  // tenant alpha's second key
 extern const TestTenant kBeta;     // plan "limited": denies status.check
 extern const TestTenant kExpired;  // its only key expired in 2020
+extern const TestTenant kGamma;    // plan "open", a quiet third tenant
 
 // Returns a TCP port on 127.0.0.1 that was free a moment ago.
 int freePort();
@@ -132,6 +133,7 @@ struct GatewayOptions {
   int threads = 2;
   std::string redis_url;     // empty: a closed port, so Redis is unreachable
   long redis_timeout_ms = 100;
+  int upstream_requests_per_minute = 100000;
   std::string plans_yaml;    // replaces the default plans.yaml when set
   std::string extra_config;  // appended to gateway.yaml
 };

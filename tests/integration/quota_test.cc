@@ -183,5 +183,47 @@ TEST(QuotaTest, KilledRedisRecovers) {
   EXPECT_TRUE(gateway.process().running());
 }
 
+TEST(UpstreamBudgetTest, NoisyTenantsLeaveRoomForOrders) {
+  TempDir dir;
+  SimProcess sim(dir.path(), {"--rate-limit", "20"});
+  RedisProcess redis(dir.path());
+  GatewayOptions options;
+  options.upstream_url = sim.baseUrl();
+  options.redis_url = redis.url();
+  options.upstream_requests_per_minute = 20;
+  GatewayProcess first(dir.path(), options);
+  GatewayProcess second(dir.path(), options);
+
+  // Two noisy tenants list the catalog through two instances.
+  int busy = 0;
+  int alpha_ok = 0;
+  int beta_ok = 0;
+  for (int i = 0; i < 30; ++i) {
+    const auto a = (i % 2 == 0 ? first : second).call(kAlpha, "GET", "/catalog/compatibility");
+    const auto b = (i % 2 == 0 ? second : first).call(kBeta, "GET", "/catalog/compatibility");
+    for (const auto* result : {&a, &b}) {
+      if (result->status == 429) {
+        ++busy;
+        EXPECT_EQ(result->json()["code"], "upstream_busy") << result->body;
+        EXPECT_GE(std::stoi(result->header("retry-after")), 1);
+      }
+    }
+    alpha_ok += a.status == 200;
+    beta_ok += b.status == 200;
+  }
+  // 20 a minute with 4 kept for orders and refunds: 16 for listing, shared
+  // by the two active tenants.
+  EXPECT_EQ(alpha_ok + beta_ok, 16);
+  EXPECT_EQ(alpha_ok, 8);
+  EXPECT_EQ(busy, 44);
+
+  // A quiet tenant's order still goes through, and upstream never said 429.
+  const auto order = first.call(
+      kGamma, "POST", "/orders", R"({"reference_id": "quiet-1", "sku": "FD-MX-5GB-30D", "quantity": 1})");
+  EXPECT_EQ(order.status, 201) << order.body;
+  EXPECT_EQ(sim.stats()["rate_limited_total"], 0);
+  EXPECT_LE(sim.requestsTotal(), 20);
+}
+
 }  // namespace
 }  // namespace fdgw::testing

@@ -64,6 +64,30 @@ class FakeQuotaEngine : public quota::QuotaEngine {
   std::vector<std::pair<std::string, std::string>> checks;
 };
 
+// Answers every budget request with `decision` and records blocks.
+class FakeUpstreamBudget : public quota::UpstreamBudget {
+ public:
+  void acquire(const std::string& upstream, std::int64_t requests_per_minute,
+               const std::string& tenant_id, bool priority,
+               std::function<void(quota::BudgetDecision)> done) override {
+    acquisitions.push_back({upstream, requests_per_minute, tenant_id, priority});
+    done(decision);
+  }
+  void block(const std::string& upstream, std::int64_t seconds) override {
+    blocks.emplace_back(upstream, seconds);
+  }
+
+  struct Acquisition {
+    std::string upstream;
+    std::int64_t requests_per_minute;
+    std::string tenant_id;
+    bool priority;
+  };
+  quota::BudgetDecision decision{true, 99, 0, false};
+  std::vector<Acquisition> acquisitions;
+  std::vector<std::pair<std::string, std::int64_t>> blocks;
+};
+
 class FakeUpstreamClient : public upstream::UpstreamClient {
  public:
   void send(upstream::UpstreamRequest request, upstream::UpstreamCompletion done) override {
@@ -221,9 +245,9 @@ class RequestPipelineTest : public ::testing::Test {
   metrics::GatewayMetrics metrics_;
   PolicyStore policies_{makeSnapshot(metrics_)};
   FakeQuotaEngine quotas_;
-  RequestPipeline pipeline_{policies_, upstream_, clock_,
-                            logger_,   metrics_,  quotas_,
-                            PipelineOptions{kMaxBodyBytes}};
+  FakeUpstreamBudget budget_;
+  RequestPipeline pipeline_{policies_, upstream_, clock_,   logger_,
+                            metrics_,  quotas_,   budget_,  PipelineOptions{kMaxBodyBytes}};
   std::shared_ptr<std::vector<OutgoingResponse>> last_delivered_;
 };
 
@@ -681,6 +705,44 @@ TEST_F(RequestPipelineTest, RejectedBeforeQuotaUsesNoQuota) {
     respond(broken);
   }
   EXPECT_TRUE(quotas_.checks.empty());
+}
+
+
+TEST_F(RequestPipelineTest, SpentBudgetIsUpstreamBusy) {
+  budget_.decision = {false, 0, 17, false};
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/esims")));
+
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(envelopeOf(response)["code"], "upstream_busy");
+  EXPECT_EQ(headerOf(response.headers, "Retry-After"), "17");
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, OrdersAskBudgetWithPriority) {
+  respond(withCredentials(makeRequest("GET", "/esims")));
+  auto order = withCredentials(makeRequest("POST", "/orders"));
+  order.body = R"({"reference_id": "c1", "sku": "FD-MX-5GB-30D", "quantity": 1})";
+  respond(order);
+
+  ASSERT_EQ(budget_.acquisitions.size(), 2u);
+  EXPECT_FALSE(budget_.acquisitions[0].priority);
+  EXPECT_TRUE(budget_.acquisitions[1].priority);
+  EXPECT_EQ(budget_.acquisitions[1].upstream, "main");
+  EXPECT_EQ(budget_.acquisitions[1].tenant_id, "acme");
+}
+
+TEST_F(RequestPipelineTest, Upstream429BlocksTheAccount) {
+  upstream_.canned_response.status = 429;
+  upstream_.canned_response.headers = {{"retry-after", "30"}};
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/esims")));
+
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(envelopeOf(response)["code"], "upstream_busy");
+  ASSERT_EQ(budget_.blocks.size(), 1u);
+  EXPECT_EQ(budget_.blocks[0].first, "main");
+  EXPECT_EQ(budget_.blocks[0].second, 30);
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "gateway/common/clock.h"
+#include "gateway/log/logger.h"
+#include "gateway/redis/async_redis.h"
+#include "gateway/redis/script.h"
+
+namespace fdgw::quota {
+
+struct BudgetDecision {
+  bool allowed = true;
+  std::int64_t remaining = 0;            // requests left in the upstream's window
+  std::int64_t retry_after_seconds = 0;  // when rejected
+  bool redis_failed = false;
+};
+
+// The upstream account's own rate limit (FullDatos: requests per minute per
+// API key), spent for every tenant and every gateway instance together.
+class UpstreamBudget {
+ public:
+  virtual ~UpstreamBudget() = default;
+
+  // Takes one request from `upstream`'s budget of `requests_per_minute` for
+  // `tenant_id`. `priority` requests (orders and refunds) may use the whole
+  // budget; others leave a reserve for them and, when several tenants are
+  // active, each tenant gets at most an equal share of what is left.
+  // `done` runs exactly once, on any thread.
+  virtual void acquire(const std::string& upstream, std::int64_t requests_per_minute,
+                       const std::string& tenant_id, bool priority,
+                       std::function<void(BudgetDecision)> done) = 0;
+
+  // Stops all use of `upstream` for `seconds`, after it answered 429.
+  virtual void block(const std::string& upstream, std::int64_t seconds) = 0;
+};
+
+// UpstreamBudget kept in Redis, so all instances share it.
+//
+// Algorithm: a sliding window of 60 s made of ten 6-second buckets (one
+// Redis hash each, with a total and a count per tenant). A request is
+// admitted when the eleven buckets that overlap the last 60 s hold fewer
+// requests than the limit, so no 60-second span admits more than the limit
+// whatever the alignment of the upstream's own window. A tenant is active
+// when it asked within the last 60 s; with n active tenants a non-priority
+// request is refused once its tenant holds ceil((limit - reserve) / n) of
+// the window. The reserve is 20 % of the limit (at least 1 when the limit
+// is 5 or more) and only orders and refunds may use it.
+//
+// When Redis fails, each instance falls back to its own window with the
+// same rules and the full limit. NOTE: with N instances up to N times the
+// limit can then reach the upstream.
+class RedisUpstreamBudget final : public UpstreamBudget {
+ public:
+  RedisUpstreamBudget(redis::AsyncRedis& redis, const common::Clock& clock, log::Logger& logger);
+
+  void acquire(const std::string& upstream, std::int64_t requests_per_minute,
+               const std::string& tenant_id, bool priority,
+               std::function<void(BudgetDecision)> done) override;
+  void block(const std::string& upstream, std::int64_t seconds) override;
+
+ private:
+  BudgetDecision acquireLocally(const std::string& upstream, std::int64_t limit,
+                                const std::string& tenant_id, bool priority, std::int64_t now_ms);
+
+  redis::AsyncRedis& redis_;
+  const common::Clock& clock_;
+  log::Logger& logger_;
+  redis::Script script_;
+
+  struct LocalWindow {
+    std::map<std::int64_t, std::map<std::string, std::int64_t>> buckets;  // bucket -> tenant -> count
+    std::map<std::string, std::int64_t> last_seen_ms;
+    std::int64_t blocked_until_ms = 0;
+  };
+  std::mutex local_mutex_;
+  std::map<std::string, LocalWindow> local_;
+};
+
+// The reserve that only priority requests may use, out of `limit`.
+std::int64_t priorityReserve(std::int64_t limit);
+
+}  // namespace fdgw::quota
