@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -181,6 +182,47 @@ TEST(QuotaTest, KilledRedisRecovers) {
   }
   EXPECT_TRUE(recovered);
   EXPECT_TRUE(gateway.process().running());
+}
+
+TEST(QuotaTest, ReloadKeepsCounts) {
+  TempDir dir;
+  SimProcess sim(dir.path(), {"--rate-limit", "0"});
+  RedisProcess redis(dir.path());
+  GatewayProcess gateway(dir.path(), quotaOptions(sim, redis));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/compatibility").status, 200);
+  }
+
+  // A reload that changes the plan but keeps the quota keeps its count.
+  std::ofstream(gateway.policiesDir() / "plans.yaml")
+      << kQuotaPlans << "  spare:\n    routes: {deny: [status.check]}\n";
+  gateway.process().signal(SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    reloaded = gateway.metrics().find("fdgw_config_reloads_total{result=\"success\"} 1") !=
+               std::string::npos;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(reloaded);
+  const auto fourth = gateway.call(kAlpha, "GET", "/catalog/compatibility");
+  EXPECT_EQ(fourth.status, 200);
+  EXPECT_EQ(fourth.header("ratelimit-remaining"), "1");
+}
+
+TEST(QuotaTest, FlushedRedisIsNoError) {
+  TempDir dir;
+  SimProcess sim(dir.path(), {"--rate-limit", "0"});
+  RedisProcess redis(dir.path());
+  GatewayProcess gateway(dir.path(), quotaOptions(sim, redis));
+  for (int i = 0; i < 5; ++i) gateway.call(kAlpha, "GET", "/catalog/compatibility");
+  ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/compatibility").status, 429);
+
+  // Flushing Redis (or losing it without persistence) forgets the counts;
+  // the gateway keeps serving and counts again from zero.
+  redis.cli("FLUSHALL");
+  const auto after = gateway.call(kAlpha, "GET", "/catalog/compatibility");
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.header("ratelimit-remaining"), "4");
 }
 
 TEST(UpstreamBudgetTest, NoisyTenantsLeaveRoomForOrders) {
