@@ -44,7 +44,7 @@ bool wantsKeepAlive(const Pistache::Http::Request& request) {
 
 void sendResponse(ResponseWriter& writer, const proxy::OutgoingResponse& response,
                   bool keep_alive) {
-  // Pistache 0.0.5 answers "Connection: Close" to any request without a
+  // Pistache 0.0.5 replies "Connection: Close" to any request without a
   // Connection header, even HTTP/1.1 ones, which would make clients reconnect
   // for every request.
   writer.headers().remove<Pistache::Http::Header::Connection>();
@@ -71,8 +71,8 @@ void PublicHandler::onRequest(const Pistache::Http::Request& request, ResponseWr
                         sendResponse(*shared_writer, response, keep_alive);
                       });
   } catch (const std::exception& error) {
-    // Nothing on the request path is meant to throw; this boundary keeps a
-    // bug from reaching Pistache and answers in the envelope instead.
+    // Nothing on the request path is meant to throw. This boundary keeps a
+    // bug from reaching Pistache and returns a 500 in the envelope instead.
     const std::string request_id = common::newRequestId();
     logger_->error("request_exception", {{"request_id", request_id}, {"error", error.what()}});
     auto response = proxy::errorResponse({common::ErrorCode::kInternal, "", error.what()},

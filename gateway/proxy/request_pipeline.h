@@ -22,7 +22,8 @@ struct PipelineOptions {
 };
 
 // The request path from a parsed tenant request to the tenant's response:
-// route, authenticate, authorise, call upstream, map the answer, log. It
+// route, authenticate, authorise, check quotas and the upstream budget, call
+// upstream, map the upstream response, log. It
 // never blocks on network I/O: the upstream call completes on the
 // upstream client's thread, which then delivers the response.
 class RequestPipeline {

@@ -29,14 +29,14 @@ class UpstreamBudget {
 
   // Takes one request from `upstream`'s budget of `requests_per_minute` for
   // `tenant_id`. `priority` requests (orders and refunds) may use the whole
-  // budget; others leave a reserve for them and, when several tenants are
-  // active, each tenant gets at most an equal share of what is left.
+  // budget. Other requests leave a reserve for them, and when several
+  // tenants are active each tenant gets at most an equal share of the rest.
   // `done` runs exactly once, on any thread.
   virtual void acquire(const std::string& upstream, std::int64_t requests_per_minute,
                        const std::string& tenant_id, bool priority,
                        std::function<void(BudgetDecision)> done) = 0;
 
-  // Stops all use of `upstream` for `seconds`, after it answered 429.
+  // Stops all use of `upstream` for `seconds`, after it returned 429.
   virtual void block(const std::string& upstream, std::int64_t seconds) = 0;
 };
 
@@ -47,9 +47,9 @@ class UpstreamBudget {
 // admitted when the eleven buckets that overlap the last 60 s hold fewer
 // requests than the limit, so no 60-second span admits more than the limit
 // whatever the alignment of the upstream's own window. A tenant is active
-// when it asked within the last 60 s; with n active tenants a non-priority
-// request is refused once its tenant holds ceil((limit - reserve) / n) of
-// the window. The reserve is 20 % of the limit (at least 1 when the limit
+// when it sent a request within the last 60 s. With n active tenants, a
+// non-priority request is rejected once its tenant has used
+// ceil((limit - reserve) / n) of the window. The reserve is 20 % of the limit (at least 1 when the limit
 // is 5 or more) and only orders and refunds may use it.
 //
 // When Redis fails, each instance falls back to its own window with the

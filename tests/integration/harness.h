@@ -77,7 +77,7 @@ HttpResult httpRequest(const std::string& method, const std::string& url,
                        const Headers& headers = {}, const std::string& body = "",
                        long timeout_ms = 10000);
 
-// Waits until GET url answers with `status`; false after `timeout`.
+// Waits until GET url returns `status`. Returns false after `timeout`.
 bool waitForStatus(const std::string& url, long status, std::chrono::milliseconds timeout);
 
 // A fresh temporary folder removed at destruction.

@@ -259,7 +259,7 @@ TEST(UpstreamBudgetTest, NoisyTenantsLeaveRoomForOrders) {
   EXPECT_EQ(alpha_ok, 8);
   EXPECT_EQ(busy, 44);
 
-  // A quiet tenant's order still goes through, and upstream never said 429.
+  // A quiet tenant's order still goes through, and upstream never returned 429.
   const auto order = first.call(
       kGamma, "POST", "/orders", R"({"reference_id": "quiet-1", "sku": "FD-MX-5GB-30D", "quantity": 1})");
   EXPECT_EQ(order.status, 201) << order.body;
