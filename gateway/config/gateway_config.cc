@@ -35,10 +35,17 @@ void readRedis(YamlReader& reader, const YAML::Node& node, RedisConfig& redis) {
   if (!node["url"].IsDefined()) {
     reader.fail(node, key, "missing required key url");
   } else if (auto url = reader.string(node["url"], "redis.url")) {
-    static const std::regex kRedisUrl(R"(redis://[^/\s:]+(:[0-9]{1,5})?(/[0-9]{1,2})?)");
-    if (!std::regex_match(*url, kRedisUrl)) {
+    static const std::regex kRedisUrl(R"(redis://[^/\s:@]+(:([0-9]{1,5}))?(/([0-9]{1,2}))?)");
+    std::smatch parts;
+    const bool shaped = std::regex_match(*url, parts, kRedisUrl);
+    const bool port_valid =
+        !shaped || !parts[2].matched ||
+        (std::stol(parts[2].str()) >= 1 && std::stol(parts[2].str()) <= kMaxPort);
+    const bool database_valid = !shaped || !parts[4].matched || std::stol(parts[4].str()) <= 15;
+    if (!shaped || !port_valid || !database_valid) {
       reader.fail(node["url"], "redis.url",
-                  "must look like redis://HOST:PORT/DB, got \"" + *url + "\"");
+                  "must look like redis://HOST:PORT/DB with a port from 1 to 65535 and a "
+                  "database from 0 to 15, got \"" + *url + "\"");
     }
     redis.url = *url;
   }

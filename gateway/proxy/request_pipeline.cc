@@ -182,6 +182,12 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
     }
   }
 
+  if (!canonicalQuery(request.query)) {
+    reject(exchange, {common::ErrorCode::kBadRequest, "The query string has an invalid %-escape.",
+                      ""});
+    return;
+  }
+
   applyQuotas(std::move(exchange), match, tenant, std::move(request));
 }
 

@@ -253,7 +253,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "must be true or false, got \"yes\""},
         InvalidCase{"bad_log_level.yaml", 9, 12, "log_level", "must be debug, info, warn or error"},
         InvalidCase{"bad_redis_url.yaml", 4, 8, "redis.url",
-                    "must look like redis://HOST:PORT/DB, got \"http://127.0.0.1:6379\""},
+                    "must look like redis://HOST:PORT/DB with a port from 1 to 65535 and a "
+                    "database from 0 to 15, got \"http://127.0.0.1:6379\""},
         InvalidCase{"bad_upstream_name.yaml", 4, 3, "upstreams.Main",
                     "upstream names use lowercase letters, digits, '-' and '_' (at most 64)"},
         InvalidCase{"no_upstreams.yaml", 3, 12, "upstreams", "must name at least one upstream"}),
