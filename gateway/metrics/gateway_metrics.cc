@@ -147,7 +147,19 @@ GatewayMetrics::GatewayMetrics()
       redis_errors_(prometheus::BuildCounter()
                         .Name("fdgw_redis_errors_total")
                         .Help("Redis calls that failed or timed out, by operation")
-                        .Register(*registry_)) {
+                        .Register(*registry_)),
+      orders_(prometheus::BuildCounter()
+                  .Name("fdgw_orders_total")
+                  .Help("POST /orders requests by tenant and result")
+                  .Register(*registry_)),
+      sales_(prometheus::BuildCounter()
+                 .Name("fdgw_sales_usd_total")
+                 .Help("Value of completed orders at the tenant's prices, USD")
+                 .Register(*registry_)),
+      margins_(prometheus::BuildCounter()
+                   .Name("fdgw_margin_usd_total")
+                   .Help("Tenant price minus wholesale cost of completed orders, USD")
+                   .Register(*registry_)) {
   inflight_ = &prometheus::BuildGauge()
                    .Name("fdgw_inflight_requests")
                    .Help("Tenant requests accepted and not yet answered")
@@ -222,6 +234,17 @@ void GatewayMetrics::recordRedisError(std::string_view operation) {
                   .first;
   }
   counter->second->Increment();
+}
+
+void GatewayMetrics::recordOrder(const std::string& tenant_id, std::string_view result,
+                                 std::int64_t sales_usd_cents, std::int64_t margin_usd_cents) {
+  // Orders are rare next to other requests, so a label look-up here costs
+  // little.
+  orders_.Add({{"tenant", tenant_id}, {"result", std::string(result)}}).Increment();
+  auto& sales = sales_.Add({{"tenant", tenant_id}});
+  auto& margin = margins_.Add({{"tenant", tenant_id}});
+  if (sales_usd_cents > 0) sales.Increment(static_cast<double>(sales_usd_cents) / 100.0);
+  if (margin_usd_cents > 0) margin.Increment(static_cast<double>(margin_usd_cents) / 100.0);
 }
 
 void GatewayMetrics::recordConfigReload(bool success) {

@@ -107,6 +107,11 @@ class GatewayMetrics {
   void recordQuotaDecision(const std::string& tenant_id, const std::string& quota,
                            std::string_view decision, std::int64_t limit, std::int64_t used);
   void recordRedisError(std::string_view operation);
+  // Counts one POST /orders by result (completed, failed, rejected) and,
+  // for a completed order, adds what the tenant paid and the reseller's
+  // margin, in US cents.
+  void recordOrder(const std::string& tenant_id, std::string_view result,
+                   std::int64_t sales_usd_cents, std::int64_t margin_usd_cents);
   void recordConfigReload(bool success);
   prometheus::Gauge& inflight() { return *inflight_; }
 
@@ -126,6 +131,9 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Gauge>& quota_limits_;
   prometheus::Family<prometheus::Gauge>& quota_used_;
   prometheus::Family<prometheus::Counter>& redis_errors_;
+  prometheus::Family<prometheus::Counter>& orders_;
+  prometheus::Family<prometheus::Counter>& sales_;
+  prometheus::Family<prometheus::Counter>& margins_;
   prometheus::Gauge* inflight_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failure_counters_{};
   prometheus::Counter* reload_success_;

@@ -7,6 +7,7 @@
 #include "gateway/common/request_id.h"
 #include "gateway/common/routes.h"
 #include "gateway/common/text.h"
+#include "gateway/pricing/money.h"
 #include "gateway/proxy/response_mapping.h"
 
 namespace fdgw::proxy {
@@ -341,6 +342,28 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   });
 }
 
+void RequestPipeline::recordOrder(const Exchange& exchange, const OutgoingResponse& response) {
+  if (exchange.upstream_name.empty()) {
+    metrics_.recordOrder(exchange.tenant_id, "rejected", 0, 0);
+    return;
+  }
+  if (response.status < 200 || response.status >= 300) {
+    metrics_.recordOrder(exchange.tenant_id, "failed", 0, 0);
+    return;
+  }
+  // The tenant pays the order's total as sent. NOTE: markup is not applied
+  // to orders yet, so the tenant price equals the wholesale cost and the
+  // margin is 0.
+  std::int64_t sales_cents = 0;
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("data") && body["data"].is_object() &&
+      body["data"].contains("total")) {
+    const auto total = pricing::parseMoney(body["data"]["total"]);
+    if (const auto* money = std::get_if<pricing::Money>(&total)) sales_cents = money->usd;
+  }
+  metrics_.recordOrder(exchange.tenant_id, "completed", sales_cents, 0);
+}
+
 void RequestPipeline::blockUpstream(const std::string& upstream_name,
                                     const upstream::UpstreamResponse& answer) {
   std::int64_t seconds = 60;
@@ -401,6 +424,9 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
   logger_.access(std::move(line));
 
   exchange->tenant_series->recordRequest(exchange->route_slot, response.status, elapsed);
+  if (exchange->route_id == "orders.create" && exchange->tenant_id != "unknown") {
+    recordOrder(*exchange, response);
+  }
   Responder respond = std::move(exchange->respond);
   exchange->snapshot.reset();
   metrics_.inflight().Decrement();

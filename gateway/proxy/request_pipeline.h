@@ -54,6 +54,7 @@ class RequestPipeline {
                const config::Tenant& tenant, const PolicySnapshot& snapshot,
                IncomingRequest request);
   void reject(const std::shared_ptr<Exchange>& exchange, common::Error error);
+  void recordOrder(const Exchange& exchange, const OutgoingResponse& response);
   // Honours an upstream 429: no call to that account until its Retry-After.
   void blockUpstream(const std::string& upstream_name, const upstream::UpstreamResponse& answer);
   void finish(const std::shared_ptr<Exchange>& exchange, OutgoingResponse response);

@@ -745,5 +745,24 @@ TEST_F(RequestPipelineTest, Upstream429BlocksTheAccount) {
   EXPECT_EQ(budget_.blocks[0].second, 30);
 }
 
+
+TEST_F(RequestPipelineTest, OrdersCountedWithSales) {
+  upstream_.canned_response.status = 201;
+  upstream_.canned_response.body =
+      R"({"success":true,"data":{"order_id":"ord_1","total":{"usd":19.99,"mxn":364.82}}})";
+  auto order = withCredentials(makeRequest("POST", "/orders"));
+  order.body = R"({"reference_id": "c1", "sku": "FD-MX-5GB-30D", "quantity": 1})";
+  respond(order);
+  auto broken = withCredentials(makeRequest("POST", "/orders"));
+  broken.body = "{";
+  respond(broken);
+
+  const std::string text = metrics_.render();
+  EXPECT_EQ(sampleValue(text, R"(fdgw_orders_total{result="completed",tenant="acme"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_orders_total{result="rejected",tenant="acme"})"), 1);
+  EXPECT_DOUBLE_EQ(sampleValue(text, R"(fdgw_sales_usd_total{tenant="acme"})"), 19.99);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_margin_usd_total{tenant="acme"})"), 0);
+}
+
 }  // namespace
 }  // namespace fdgw::proxy
