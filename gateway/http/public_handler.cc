@@ -2,6 +2,9 @@
 
 #include "gateway/common/request_id.h"
 #include "gateway/common/text.h"
+#include <pistache/peer.h>
+
+#include "gateway/http/credential_parser.h"
 #include "gateway/http/named_header.h"
 #include "gateway/proxy/response_mapping.h"
 
@@ -12,7 +15,20 @@ using Pistache::Http::ResponseWriter;
 
 namespace {
 
-proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request) {
+// Credential lines as the client sent them, repeats included, when the
+// connection's parser recorded them.
+const HeaderLines* credentialLinesOf(Pistache::Http::ResponseWriter& writer) {
+  try {
+    auto parser = Pistache::Http::Handler::getParser(writer.peer());
+    auto* capturing = dynamic_cast<CredentialParser*>(parser.get());
+    return capturing ? &capturing->credentialLines() : nullptr;
+  } catch (const std::runtime_error&) {
+    return nullptr;  // the client is gone
+  }
+}
+
+proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request,
+                                  const HeaderLines* credential_lines) {
   proxy::IncomingRequest incoming;
   incoming.method = Pistache::Http::methodString(request.method());
   incoming.raw_path = request.resource();
@@ -20,12 +36,17 @@ proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request) {
   for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
     incoming.query.emplace_back(it->first, it->second);
   }
-  // NOTE: Pistache 0.0.5 keeps only the first line of a repeated header
-  // (its raw header map ignores later inserts), so a request that repeats
-  // x-api-key arrives here with its first value only. Comma-joined values
-  // still reach the pipeline and are rejected there.
+  // Pistache 0.0.5 keeps only the first line of a repeated header, so the
+  // credential headers come from the parser's own record of every line;
+  // the pipeline rejects repeats.
   for (const auto& [name, raw] : request.headers().rawList()) {
-    incoming.headers.emplace_back(common::toLower(name), raw.value());
+    std::string lower = common::toLower(name);
+    const bool credential = lower == "x-api-key" || lower == "x-api-secret";
+    if (credential && credential_lines) continue;
+    incoming.headers.emplace_back(std::move(lower), raw.value());
+  }
+  if (credential_lines) {
+    for (const auto& line : *credential_lines) incoming.headers.push_back(line);
   }
   incoming.body = request.body();
   incoming.client_address = request.address().host();
@@ -62,11 +83,17 @@ void sendResponse(ResponseWriter& writer, const proxy::OutgoingResponse& respons
 PublicHandler::PublicHandler(proxy::RequestPipeline& pipeline, log::Logger& logger)
     : pipeline_(&pipeline), logger_(&logger) {}
 
+void PublicHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  peer->putData(ParserData, std::make_shared<CredentialParser>(getMaxRequestSize()));
+}
+
 void PublicHandler::onRequest(const Pistache::Http::Request& request, ResponseWriter writer) {
+  const HeaderLines* credential_lines = credentialLinesOf(writer);
+  auto incoming = toIncoming(request, credential_lines);
   auto shared_writer = std::make_shared<ResponseWriter>(std::move(writer));
   const bool keep_alive = wantsKeepAlive(request);
   try {
-    pipeline_->handle(toIncoming(request),
+    pipeline_->handle(std::move(incoming),
                       [shared_writer, keep_alive](proxy::OutgoingResponse response) {
                         sendResponse(*shared_writer, response, keep_alive);
                       });

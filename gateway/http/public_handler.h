@@ -22,6 +22,12 @@ class PublicHandler final : public Pistache::Http::Handler {
                  Pistache::Http::ResponseWriter writer) override;
 
  private:
+  // Gives each connection a CredentialParser in place of Pistache's parser.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+
+ public:
+
+ private:
   proxy::RequestPipeline* pipeline_;
   log::Logger* logger_;
 };

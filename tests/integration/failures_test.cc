@@ -58,6 +58,9 @@ TEST_F(FailuresTest, EveryAuthFailureIsOneGeneric401) {
       {"comma-joined key", {{"x-api-key", kAlpha.key + "," + kBeta.key}, {"x-api-secret", kAlpha.secret}}},
       {"comma-joined secret", {{"x-api-key", kAlpha.key}, {"x-api-secret", kAlpha.secret + ", " + kAlpha.secret}}},
       {"upstream's own credentials", {{"x-api-key", kSimKey}, {"x-api-secret", kSimSecret}}},
+      {"repeated key", {{"x-api-key", kAlpha.key}, {"x-api-key", kBeta.key}, {"x-api-secret", kAlpha.secret}}},
+      {"repeated identical key", {{"x-api-key", kAlpha.key}, {"X-Api-Key", kAlpha.key}, {"x-api-secret", kAlpha.secret}}},
+      {"repeated secret", {{"x-api-key", kAlpha.key}, {"x-api-secret", kAlpha.secret}, {"x-api-secret", kBeta.secret}}},
   };
   const long upstream_before = sim_->requestsTotal();
   std::string first_message;
