@@ -79,6 +79,7 @@ struct RequestPipeline::Exchange {
   std::string error_code;
   std::size_t route_slot = metrics::kNoRoute;
   std::optional<quota::QuotaResult> tightest_quota;  // for the RateLimit-* headers
+  std::string upstream_query;                        // canonical, with its '?' 
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
@@ -183,11 +184,13 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
     }
   }
 
-  if (!canonicalQuery(request.query)) {
+  auto query = canonicalQuery(request.query);
+  if (!query) {
     reject(exchange, {common::ErrorCode::kBadRequest, "The query string has an invalid %-escape.",
                       ""});
     return;
   }
+  exchange->upstream_query = std::move(*query);
 
   applyQuotas(std::move(exchange), match, tenant, std::move(request));
 }
@@ -229,13 +232,14 @@ void RequestPipeline::acquireBudget(std::shared_ptr<Exchange> exchange, RouteMat
   }
   const bool priority =
       exchange->route_id == "orders.create" || exchange->route_id == "refunds.create";
-  auto* series = upstream_entry->second.series.get();
+  // The snapshot held by `exchange` owns the entry until the request ends.
+  const PolicySnapshot::Upstream* upstream = &upstream_entry->second;
   budget_.acquire(
-      tenant.upstream, upstream_entry->second.target->requests_per_minute, tenant.id, priority,
+      tenant.upstream, upstream->target->requests_per_minute, tenant.id, priority,
       [this, exchange, match = std::move(match), &tenant, request,
-       series](quota::BudgetDecision decision) {
+       upstream](quota::BudgetDecision decision) {
         if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
-        series->setBudgetRemaining(static_cast<double>(decision.remaining));
+        upstream->series->setBudgetRemaining(static_cast<double>(decision.remaining));
         if (!decision.allowed) {
           common::Error error{common::ErrorCode::kUpstreamBusy, "",
                               "upstream budget of " + tenant.upstream + " spent"};
@@ -244,7 +248,7 @@ void RequestPipeline::acquireBudget(std::shared_ptr<Exchange> exchange, RouteMat
                                          static_cast<int>(decision.retry_after_seconds)));
           return;
         }
-        forward(exchange, match, tenant, *exchange->snapshot, std::move(*request));
+        forward(exchange, match, tenant, *upstream, std::move(*request));
       });
 }
 
@@ -287,27 +291,16 @@ void RequestPipeline::serveUsage(const std::shared_ptr<Exchange>& exchange,
 }
 
 void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
-                              const config::Tenant& tenant, const PolicySnapshot& snapshot,
+                              const config::Tenant& tenant,
+                              const PolicySnapshot::Upstream& upstream_entry,
                               IncomingRequest request) {
-  const auto query = canonicalQuery(request.query);
-  if (!query) {
-    reject(exchange, {common::ErrorCode::kBadRequest, "The query string has an invalid %-escape.",
-                      ""});
-    return;
-  }
-  const auto upstream_entry = snapshot.upstreams.find(tenant.upstream);
-  if (upstream_entry == snapshot.upstreams.end()) {
-    reject(exchange, {common::ErrorCode::kInternal, "",
-                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
-    return;
-  }
   exchange->upstream_name = tenant.upstream;
 
   upstream::UpstreamRequest call;
-  call.target = upstream_entry->second.target;
-  auto* upstream_series = upstream_entry->second.series.get();
+  call.target = upstream_entry.target;
+  auto* upstream_series = upstream_entry.series.get();
   call.method = request.method;
-  call.path_and_query = match.upstream_path + *query;
+  call.path_and_query = match.upstream_path + exchange->upstream_query;
   call.body = std::move(request.body);
   for (std::string_view name : kForwardedHeaders) {
     if (const std::string* value = request.header(name)) {

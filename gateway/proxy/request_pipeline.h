@@ -51,7 +51,7 @@ class RequestPipeline {
   void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
                          const quota::Decision& decision);
   void forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
-               const config::Tenant& tenant, const PolicySnapshot& snapshot,
+               const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
                IncomingRequest request);
   void reject(const std::shared_ptr<Exchange>& exchange, common::Error error);
   void recordOrder(const Exchange& exchange, const OutgoingResponse& response);
