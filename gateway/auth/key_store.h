@@ -12,8 +12,8 @@
 
 namespace fdgw::auth {
 
-// Why an authentication failed. Only metrics and the operator's log see
-// the reason; the tenant always gets the same generic 401.
+// Reason for a failed authentication. Only metrics and the operator's log
+// record it, because the tenant always gets the same generic 401.
 enum class AuthFailure {
   kMissingCredentials,
   kMalformedCredentials,

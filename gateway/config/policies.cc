@@ -18,7 +18,10 @@ std::optional<QuotaWindow> parseWindow(const std::string& text) {
   if (!std::regex_match(text, match, kWindow)) return std::nullopt;
   const std::int64_t count = std::stoll(match[1].str());
   const char unit = match[2].str()[0];
-  const std::int64_t seconds_per_unit = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+  std::int64_t seconds_per_unit = 86400;  // 'd'
+  if (unit == 's') seconds_per_unit = 1;
+  if (unit == 'm') seconds_per_unit = 60;
+  if (unit == 'h') seconds_per_unit = 3600;
   const std::int64_t seconds = count * seconds_per_unit;
   if (seconds > 366 * 86400) return std::nullopt;
   return QuotaWindow{WindowKind::kFixedLength, std::chrono::seconds(seconds)};

@@ -37,8 +37,8 @@ struct SpendLimits {
   std::optional<std::int64_t> monthly_usd_cents;
 };
 
-// What a tenant may do and what it pays: a plan, or a plan merged with a
-// tenant's overrides.
+// The routes, quotas, spend limits and markup that apply to a tenant: a plan,
+// or a plan merged with a tenant's overrides.
 struct Plan {
   std::string name;
   std::optional<std::set<std::string>> allowed_routes;  // unset: every route

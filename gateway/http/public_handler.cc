@@ -37,8 +37,8 @@ proxy::IncomingRequest toIncoming(const Pistache::Http::Request& request,
     incoming.query.emplace_back(it->first, it->second);
   }
   // Pistache 0.0.5 keeps only the first line of a repeated header, so the
-  // credential headers come from the parser's own record of every line;
-  // the pipeline rejects repeats.
+  // credential headers come from the parser's own record of every line.
+  // The pipeline rejects repeats.
   for (const auto& [name, raw] : request.headers().rawList()) {
     std::string lower = common::toLower(name);
     const bool credential = lower == "x-api-key" || lower == "x-api-secret";

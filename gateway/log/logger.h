@@ -19,7 +19,7 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 // Secrets are masked here and nowhere else: any field whose name contains
 // "secret", "password", "authorization" or "api_key" is replaced by "***",
 // at any depth. Repeats of one event are limited to `max_per_second` lines a
-// second; the next line written for that event carries `suppressed`, the
+// second. The next line written for that event carries `suppressed`, the
 // number of lines dropped meanwhile.
 class Logger {
  public:

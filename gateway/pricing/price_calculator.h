@@ -16,7 +16,7 @@ class PriceCalculator {
   // Without a markup, every price passes through unchanged.
   explicit PriceCalculator(std::optional<config::Markup> markup);
 
-  // Returns the price the tenant sees for `offer` given its upstream `cost`.
+  // Returns the tenant's price for `offer` given its upstream `cost`.
   // USD and MXN are each computed from their own cost with that currency's
   // fields. Fails as price() does for either currency.
   std::variant<Money, PricingError> markUp(const OfferFacts& offer, const Money& cost) const;

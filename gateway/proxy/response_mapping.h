@@ -9,14 +9,14 @@
 
 namespace fdgw::proxy {
 
-// The tenant's view of one upstream answer. `error` is set when the answer
-// became a gateway error; its detail is for the operator's log.
+// The tenant's view of one upstream response. `error` is set when the
+// response became a gateway error, and its detail is for the operator's log.
 struct MappedResponse {
   OutgoingResponse response;
   std::optional<common::Error> error;
 };
 
-// Maps an upstream answer to the tenant's response:
+// Maps an upstream response to the tenant's response:
 // - 2xx passes through byte for byte with its Content-Type;
 // - 400, 404, 409 and 422 concern the tenant's own request, so they keep the
 //   upstream's message inside the gateway's envelope;

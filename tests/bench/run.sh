@@ -39,8 +39,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bench_dir="$root/tests/bench"
 build="$root/build-bench"
 # FDGW_BENCH_GATEWAY and FDGW_BENCH_SIM name prebuilt binaries (CTest passes
-# its own build's) and skip the Release build; the figures are then only
-# as good as that build type.
+# its own build's) and skip the Release build. The figures then reflect
+# that build type, not Release.
 gateway_binary="${FDGW_BENCH_GATEWAY:-$build/gateway/app/fulldatos-gateway}"
 sim_binary="${FDGW_BENCH_SIM:-$build/tests/fulldatos_sim/fulldatos-sim}"
 snapshot="$root/../shared/data/esim-catalog/esimgo_catalog_bundles_2025-08-09.json"

@@ -76,7 +76,7 @@ TEST(ConcurrencyTest, SlowUpstreamDoesNotBlockServerThreads) {
   sim.setFaults({{"latency_ms", 300}});
 
   // While the slow batch runs, a request that needs no upstream call keeps
-  // being answered quickly.
+  // getting a quick response.
   std::atomic<bool> batch_done{false};
   std::atomic<double> slowest_fast_request{0};
   std::thread prober([&] {

@@ -1,4 +1,4 @@
-// The gateway's answers when the request, the credentials or the upstream
+// The gateway's responses when the request, the credentials or the upstream
 // are wrong: each one an envelope error, none of them reaching upstream
 // when they should not, and none of them harming the process.
 

@@ -1,5 +1,5 @@
-// Every FullDatos route answered through the gateway, compared with the
-// simulator's own answer to the same request.
+// Every FullDatos route called through the gateway, compared with the
+// simulator's own response to the same request.
 
 #include <gtest/gtest.h>
 

@@ -45,9 +45,7 @@ class FakeClock : public common::Clock {
   steady_clock::time_point monotonic{};
 };
 
-// Records every request and replies at once with `canned_response`. When
-// `hold_responses` is set, it keeps the completion until respondToOldest().
-// Answers every quota check with `decision`, at once, and records calls.
+// Returns `decision` for every quota check, at once, and records the calls.
 class FakeQuotaEngine : public quota::QuotaEngine {
  public:
   void check(const std::string& tenant_id, const config::Plan& /*plan*/, std::string_view route_id,
@@ -64,7 +62,7 @@ class FakeQuotaEngine : public quota::QuotaEngine {
   std::vector<std::pair<std::string, std::string>> checks;
 };
 
-// Answers every budget request with `decision` and records blocks.
+// Returns `decision` for every budget request and records blocks.
 class FakeUpstreamBudget : public quota::UpstreamBudget {
  public:
   void acquire(const std::string& upstream, std::int64_t requests_per_minute,
@@ -88,6 +86,8 @@ class FakeUpstreamBudget : public quota::UpstreamBudget {
   std::vector<std::pair<std::string, std::int64_t>> blocks;
 };
 
+// Records every request and replies at once with `canned_response`. When
+// `hold_responses` is set, it keeps the completion until respondToOldest().
 class FakeUpstreamClient : public upstream::UpstreamClient {
  public:
   void send(upstream::UpstreamRequest request, upstream::UpstreamCompletion done) override {
