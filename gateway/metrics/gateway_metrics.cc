@@ -159,7 +159,15 @@ GatewayMetrics::GatewayMetrics()
       margins_(prometheus::BuildCounter()
                    .Name("fdgw_margin_usd_total")
                    .Help("Tenant price minus wholesale cost of completed orders, USD")
-                   .Register(*registry_)) {
+                   .Register(*registry_)),
+      catalog_requests_(prometheus::BuildCounter()
+                            .Name("fdgw_catalog_cache_requests_total")
+                            .Help("Catalog lookups by result: hit, miss, stale or error")
+                            .Register(*registry_)),
+      catalog_fetches_(prometheus::BuildCounter()
+                           .Name("fdgw_catalog_fetches_total")
+                           .Help("Catalog fetches from an upstream account by result")
+                           .Register(*registry_)) {
   inflight_ = &prometheus::BuildGauge()
                    .Name("fdgw_inflight_requests")
                    .Help("Tenant requests accepted and not yet answered")
@@ -169,6 +177,10 @@ GatewayMetrics::GatewayMetrics()
     auth_failure_counters_[i] =
         &auth_failures_.Add({{"reason", std::string(kAuthFailureReasons[i])}});
   }
+  catalog_result_counters_ = {&catalog_requests_.Add({{"result", "hit"}}),
+                              &catalog_requests_.Add({{"result", "miss"}}),
+                              &catalog_requests_.Add({{"result", "stale"}}),
+                              &catalog_requests_.Add({{"result", "error"}})};
   reload_success_ = &config_reloads_.Add({{"result", "success"}});
   reload_failure_ = &config_reloads_.Add({{"result", "failure"}});
   unknown_tenant_ = std::make_shared<TenantSeries>("unknown", requests_, request_durations_);
@@ -249,6 +261,16 @@ void GatewayMetrics::recordOrder(const std::string& tenant_id, std::string_view 
 
 void GatewayMetrics::recordConfigReload(bool success) {
   (success ? reload_success_ : reload_failure_)->Increment();
+}
+
+void GatewayMetrics::recordCatalogCache(CatalogCacheResult result) {
+  catalog_result_counters_[static_cast<std::size_t>(result)]->Increment();
+}
+
+void GatewayMetrics::recordCatalogFetch(const std::string& upstream_name, bool success) {
+  // Fetches happen once per cache lifetime, so a label look-up costs little.
+  catalog_fetches_.Add({{"upstream", upstream_name}, {"result", success ? "success" : "failure"}})
+      .Increment();
 }
 
 std::string GatewayMetrics::render() const {

@@ -87,6 +87,12 @@ class UpstreamSeries {
 inline constexpr std::array<std::string_view, 6> kAuthFailureReasons{
     "missing", "malformed", "ambiguous", "unknown_key", "wrong_secret", "expired"};
 
+// Outcome of one catalog lookup, as counted in
+// fdgw_catalog_cache_requests_total: served from a fresh copy, served after
+// waiting for a fetch, served from an expired copy because the fetch failed,
+// or not served because no usable copy existed.
+enum class CatalogCacheResult { kHit, kMiss, kStale, kError };
+
 // Every metric the gateway exports, prefix fdgw_. Label values come only
 // from bounded sets: configured tenant and upstream ids, route ids, quota
 // names and status codes.
@@ -113,6 +119,10 @@ class GatewayMetrics {
   void recordOrder(const std::string& tenant_id, std::string_view result,
                    std::int64_t sales_usd_cents, std::int64_t margin_usd_cents);
   void recordConfigReload(bool success);
+  void recordCatalogCache(CatalogCacheResult result);
+  // Counts one catalog fetch from an upstream account by outcome (success
+  // or failure) in fdgw_catalog_fetches_total.
+  void recordCatalogFetch(const std::string& upstream_name, bool success);
   prometheus::Gauge& inflight() { return *inflight_; }
 
   // Serialises every metric in the Prometheus text format.
@@ -134,6 +144,9 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& orders_;
   prometheus::Family<prometheus::Counter>& sales_;
   prometheus::Family<prometheus::Counter>& margins_;
+  prometheus::Family<prometheus::Counter>& catalog_requests_;
+  prometheus::Family<prometheus::Counter>& catalog_fetches_;
+  std::array<prometheus::Counter*, 4> catalog_result_counters_{};
   prometheus::Gauge* inflight_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failure_counters_{};
   prometheus::Counter* reload_success_;
