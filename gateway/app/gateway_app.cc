@@ -6,6 +6,7 @@
 
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
+#include "gateway/catalog/catalog_cache.h"
 #include "gateway/quota/redis_quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
@@ -100,8 +101,13 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   redis::AsyncRedis redis_client(config.redis, clock, logger);
   quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
   quota::RedisUpstreamBudget upstream_budget(redis_client, clock, logger);
+  catalog::CatalogCacheOptions catalog_options;
+  catalog_options.ttl = config.catalog_cache.ttl;
+  catalog_options.max_stale = config.catalog_cache.max_stale;
+  catalog::CatalogCache catalog_cache(upstream_client, &redis_client, clock, logger, metrics,
+                                      catalog_options);
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  upstream_budget, {config.http.max_body_bytes});
+                                  upstream_budget, {config.http.max_body_bytes}, &catalog_cache);
 
   std::atomic<bool> draining{false};
   http::Server server(
@@ -137,6 +143,7 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
     logger.warn("stop_with_requests_in_flight", {{"inflight", pipeline.inflight()}});
   }
   server.stop();
+  catalog_cache.stop();
   upstream_client.stop();
   // Pending Redis callbacks use quota_engine and upstream_budget, which are
   // destroyed before the client.

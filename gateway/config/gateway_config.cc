@@ -185,11 +185,22 @@ void readTopLevel(YamlReader& reader, const YAML::Node& root, GatewayConfig& con
   }
 
   const auto& cache = root["catalog_cache"];
-  if (cache.IsDefined() && reader.expectMap(cache, "catalog_cache", {"ttl_seconds"})) {
+  if (cache.IsDefined() &&
+      reader.expectMap(cache, "catalog_cache", {"ttl_seconds", "max_stale_seconds"})) {
     if (cache["ttl_seconds"].IsDefined()) {
       if (auto ttl = reader.integer(cache["ttl_seconds"], "catalog_cache.ttl_seconds", 1, 86400)) {
         config.catalog_cache.ttl = std::chrono::seconds(*ttl);
       }
+    }
+    if (cache["max_stale_seconds"].IsDefined()) {
+      if (auto max_stale = reader.integer(cache["max_stale_seconds"],
+                                          "catalog_cache.max_stale_seconds", 1, 7 * 86400)) {
+        config.catalog_cache.max_stale = std::chrono::seconds(*max_stale);
+      }
+    }
+    if (config.catalog_cache.max_stale < config.catalog_cache.ttl) {
+      reader.fail(cache, "catalog_cache.max_stale_seconds",
+                  "must not be below ttl_seconds, because a copy is stale only after its TTL");
     }
   }
   if (root["http"].IsDefined()) readHttpLimits(reader, root["http"], config.http);

@@ -35,6 +35,8 @@ struct UpstreamConfig {
 
 struct CatalogCacheConfig {
   std::chrono::seconds ttl{300};
+  // Oldest copy still served while the upstream catalog cannot be fetched.
+  std::chrono::seconds max_stale{3600};
 };
 
 // Limits applied to tenant connections by the HTTP server.

@@ -23,6 +23,13 @@ struct FoundMoney {
   TokenSpan enclosing_object;  // length 0 when no object contains the money object
 };
 
+// A number token at a number site, before the callback runs.
+struct FoundNumber {
+  JsonPath path;
+  TokenSpan token;
+  TokenSpan enclosing_object;  // length 0 when no object contains the number
+};
+
 // Number tokens of "usd" and "mxn" among the direct members of a money object.
 struct MoneyMembers {
   std::optional<TokenSpan> usd;
@@ -32,7 +39,8 @@ struct MoneyMembers {
 // An object that is open while the scanner reads its members.
 struct OpenObject {
   std::size_t offset = 0;
-  std::vector<std::size_t> enclosed_money;  // indexes into the found money objects
+  std::vector<std::size_t> enclosed_money;    // indexes into the found money objects
+  std::vector<std::size_t> enclosed_numbers;  // indexes into the found numbers
 };
 
 std::string joinPath(const JsonPath& path) {
@@ -80,7 +88,9 @@ void appendUtf8(std::uint32_t code_point, std::string& out) {
 // input is reported as a value rather than an exception.
 class MoneyScanner {
  public:
-  MoneyScanner(std::string_view text, const std::vector<MoneySite>& sites) : text_(text), sites_(sites) {}
+  MoneyScanner(std::string_view text, const std::vector<MoneySite>& sites,
+               const std::vector<NumberSite>& number_sites)
+      : text_(text), sites_(sites), number_sites_(number_sites) {}
 
   std::optional<PricingError> scan() {
     skipWhitespace();
@@ -94,6 +104,11 @@ class MoneyScanner {
   }
 
   std::vector<FoundMoney>& found() { return found_; }
+  std::vector<FoundNumber>& foundNumbers() { return found_numbers_; }
+
+  // Makes scan() record the span of every element of the arrays at `path`.
+  void collectElementsOf(JsonPath path) { element_parent_ = std::move(path); }
+  const std::vector<TokenSpan>& elements() const { return elements_; }
 
  private:
   bool atEnd() const { return pos_ >= text_.size(); }
@@ -124,7 +139,19 @@ class MoneyScanner {
                        [this](const MoneySite& site) { return matchesPath(site.path, path_); });
   }
 
+  bool pathMatchesNumberSite() const {
+    return std::any_of(number_sites_.begin(), number_sites_.end(),
+                       [this](const NumberSite& site) { return matchesPath(site.path, path_); });
+  }
+
   bool parseValue() {
+    if ((peek() == '-' || isDigit(peek())) && !number_sites_.empty() && pathMatchesNumberSite()) {
+      const std::size_t start = pos_;
+      if (!parseNumber()) return false;
+      if (!open_objects_.empty()) open_objects_.back().enclosed_numbers.push_back(found_numbers_.size());
+      found_numbers_.push_back(FoundNumber{path_, TokenSpan{start, pos_ - start}, TokenSpan{}});
+      return true;
+    }
     if (pathMatchesSite()) {
       if (peek() != '{') return atEnd() ? fail("expected a value") : failMoney("is not an object");
       return parseMoneyObject();
@@ -241,6 +268,9 @@ class MoneyScanner {
     --depth_;
     const TokenSpan span{open_objects_.back().offset, pos_ - open_objects_.back().offset};
     for (std::size_t index : open_objects_.back().enclosed_money) found_[index].enclosing_object = span;
+    for (std::size_t index : open_objects_.back().enclosed_numbers) {
+      found_numbers_[index].enclosing_object = span;
+    }
     open_objects_.pop_back();
     return true;
   }
@@ -258,10 +288,13 @@ class MoneyScanner {
       return true;
     }
 
+    const bool collect = element_parent_ && matchesPath(*element_parent_, path_);
     for (std::size_t index = 0;; ++index) {
+      const std::size_t start = pos_;
       path_.push_back(std::to_string(index));
       if (!parseValue()) return false;
       path_.pop_back();
+      if (collect) elements_.push_back(TokenSpan{start, pos_ - start});
 
       skipWhitespace();
       if (peek() == ',') {
@@ -446,11 +479,15 @@ class MoneyScanner {
 
   std::string_view text_;
   const std::vector<MoneySite>& sites_;
+  const std::vector<NumberSite>& number_sites_;
   std::size_t pos_ = 0;
   std::size_t depth_ = 0;
   JsonPath path_;
   std::vector<OpenObject> open_objects_;
   std::vector<FoundMoney> found_;
+  std::vector<FoundNumber> found_numbers_;
+  std::optional<JsonPath> element_parent_;
+  std::vector<TokenSpan> elements_;
   PricingError error_;
 };
 
@@ -496,10 +533,28 @@ std::variant<std::vector<Replacement>, PricingError> collectReplacements(std::st
     }
   }
 
-  // "mxn" may come before "usd" inside one object.
-  std::sort(replacements.begin(), replacements.end(),
-            [](const Replacement& a, const Replacement& b) { return a.span.offset < b.span.offset; });
   return replacements;
+}
+
+// Calls `rewrite` for each found number and appends the replacements it
+// returns to `replacements`.
+std::optional<PricingError> collectNumberReplacements(std::string_view document,
+                                                      const std::vector<FoundNumber>& found,
+                                                      const NumberRewrite& rewrite,
+                                                      std::vector<Replacement>& replacements) {
+  for (const FoundNumber& number : found) {
+    const std::string_view enclosing =
+        document.substr(number.enclosing_object.offset, number.enclosing_object.length);
+    const std::string_view token = document.substr(number.token.offset, number.token.length);
+    auto result = rewrite(NumberOccurrence{number.path, token, enclosing});
+    if (auto* error = std::get_if<PricingError>(&result)) {
+      return PricingError{"rewriting the number at " + joinPath(number.path) + " failed: " +
+                          error->message};
+    }
+    auto& text = std::get<std::optional<std::string>>(result);
+    if (text && *text != token) replacements.push_back({number.token, std::move(*text)});
+  }
+  return std::nullopt;
 }
 
 std::string applyReplacements(std::string_view document, const std::vector<Replacement>& replacements) {
@@ -547,15 +602,48 @@ std::string majorUnitsText(std::int64_t minor_units) {
 std::variant<std::string, PricingError> rewriteMoney(std::string_view document,
                                                      const std::vector<MoneySite>& sites,
                                                      const MoneyRewrite& rewrite) {
-  if (!rewrite) return PricingError{"rewriteMoney was called without a rewrite callback"};
+  return rewriteJsonAmounts(document, sites, rewrite, {}, nullptr);
+}
 
-  MoneyScanner scanner(document, sites);
+std::variant<std::vector<std::string_view>, PricingError> arrayElements(std::string_view document,
+                                                                      const JsonPath& array_path) {
+  const std::vector<MoneySite> no_money_sites;
+  const std::vector<NumberSite> no_number_sites;
+  MoneyScanner scanner(document, no_money_sites, no_number_sites);
+  scanner.collectElementsOf(array_path);
   if (auto error = scanner.scan()) return *error;
 
-  auto replacements = collectReplacements(document, scanner.found(), rewrite);
-  if (auto* error = std::get_if<PricingError>(&replacements)) return *error;
+  std::vector<std::string_view> elements;
+  elements.reserve(scanner.elements().size());
+  for (const TokenSpan& span : scanner.elements()) elements.push_back(document.substr(span.offset, span.length));
+  return elements;
+}
 
-  return applyReplacements(document, std::get<std::vector<Replacement>>(replacements));
+std::variant<std::string, PricingError> rewriteJsonAmounts(std::string_view document,
+                                                           const std::vector<MoneySite>& money_sites,
+                                                           const MoneyRewrite& money_rewrite,
+                                                           const std::vector<NumberSite>& number_sites,
+                                                           const NumberRewrite& number_rewrite) {
+  if (!money_rewrite) return PricingError{"rewriteMoney was called without a rewrite callback"};
+  if (!number_sites.empty() && !number_rewrite) {
+    return PricingError{"rewriteJsonAmounts was called with number sites but without a number callback"};
+  }
+
+  MoneyScanner scanner(document, money_sites, number_sites);
+  if (auto error = scanner.scan()) return *error;
+
+  auto collected = collectReplacements(document, scanner.found(), money_rewrite);
+  if (auto* error = std::get_if<PricingError>(&collected)) return *error;
+  auto& replacements = std::get<std::vector<Replacement>>(collected);
+  if (auto error = collectNumberReplacements(document, scanner.foundNumbers(), number_rewrite, replacements)) {
+    return *error;
+  }
+
+  // "mxn" may come before "usd" inside one object, and numbers are collected
+  // after money objects.
+  std::sort(replacements.begin(), replacements.end(),
+            [](const Replacement& a, const Replacement& b) { return a.span.offset < b.span.offset; });
+  return applyReplacements(document, replacements);
 }
 
 }  // namespace fdgw::pricing

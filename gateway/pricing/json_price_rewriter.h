@@ -52,6 +52,25 @@ struct MoneyOccurrence {
 using MoneyRewrite =
     std::function<std::variant<std::optional<Money>, PricingError>(const MoneyOccurrence& occurrence)>;
 
+// A place in a document where plain numbers sit, such as
+// {"data", "transactions", "*", "amount"}.
+struct NumberSite {
+  JsonPath path;
+};
+
+// One number token that rewriteJsonAmounts found at a number site.
+struct NumberOccurrence {
+  JsonPath path;
+  std::string_view token;             // the number as the document spells it
+  std::string_view enclosing_object;  // raw text of the nearest containing object, or empty
+};
+
+// Returns the replacement text for one number (any JSON value, such as
+// "-23.99" or "null"), std::nullopt to keep it, or an error that aborts the
+// whole rewrite.
+using NumberRewrite =
+    std::function<std::variant<std::optional<std::string>, PricingError>(const NumberOccurrence& occurrence)>;
+
 // Returns whether `path` has the length of `pattern` and equals it in every
 // element that is not kAnyPathElement.
 bool matchesPath(const JsonPath& pattern, const JsonPath& path);
@@ -80,5 +99,23 @@ std::string majorUnitsText(std::int64_t minor_units);
 std::variant<std::string, PricingError> rewriteMoney(std::string_view document,
                                                      const std::vector<MoneySite>& sites,
                                                      const MoneyRewrite& rewrite);
+
+// Does what rewriteMoney does and also calls `number_rewrite` for every number
+// token at `number_sites`, in document order. Values of another type at a
+// number site are left alone, except that an object at a path that is also
+// a money site is read as money.
+// NOTE: the number callback's text is inserted as given, so it must be a valid
+// JSON value.
+std::variant<std::string, PricingError> rewriteJsonAmounts(std::string_view document,
+                                                           const std::vector<MoneySite>& money_sites,
+                                                           const MoneyRewrite& money_rewrite,
+                                                           const std::vector<NumberSite>& number_sites,
+                                                           const NumberRewrite& number_rewrite);
+
+// Validates `document` as rewriteMoney does and returns the raw text of every
+// element of the arrays at `array_path` (wildcards allowed), in document order.
+// The views point into `document`.
+std::variant<std::vector<std::string_view>, PricingError> arrayElements(std::string_view document,
+                                                                      const JsonPath& array_path);
 
 }  // namespace fdgw::pricing

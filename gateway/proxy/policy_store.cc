@@ -1,5 +1,7 @@
 #include "gateway/proxy/policy_store.h"
 
+#include "gateway/catalog/catalog_data.h"
+
 namespace fdgw::proxy {
 
 PolicySnapshot::PolicySnapshot(
@@ -11,8 +13,10 @@ PolicySnapshot::PolicySnapshot(
     upstreams[name] = Upstream{target, metrics.upstream(name)};
   }
   tenant_series.resize(policies.tenants.size());
+  pricing_keys.resize(policies.tenants.size());
   for (const auto& [id, tenant] : policies.tenants) {
     tenant_series[tenant.index] = metrics.tenant(id);
+    pricing_keys[tenant.index] = catalog::markupKey(tenant.plan.markup);
   }
 }
 

@@ -30,6 +30,8 @@ struct PolicySnapshot {
   std::map<std::string, Upstream> upstreams;
   // Indexed by config::Tenant::index.
   std::vector<std::shared_ptr<metrics::TenantSeries>> tenant_series;
+  // catalog::markupKey of each tenant's markup, indexed by config::Tenant::index.
+  std::vector<std::string> pricing_keys;
 };
 
 // Holds the current snapshot and swaps it atomically on reload.

@@ -7,7 +7,9 @@
 #include "gateway/common/request_id.h"
 #include "gateway/common/routes.h"
 #include "gateway/common/text.h"
+#include "gateway/catalog/catalog_query.h"
 #include "gateway/pricing/money.h"
+#include "gateway/pricing/response_pricer.h"
 #include "gateway/proxy/response_mapping.h"
 
 namespace fdgw::proxy {
@@ -79,7 +81,8 @@ struct RequestPipeline::Exchange {
   std::string error_code;
   std::size_t route_slot = metrics::kNoRoute;
   std::optional<quota::QuotaResult> tightest_quota;  // for the RateLimit-* headers
-  std::string upstream_query;                        // canonical, with its '?' 
+  std::string upstream_query;                        // canonical, with its '?'
+  std::int64_t order_cost_usd_cents = 0;             // upstream total of a created order
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
@@ -88,7 +91,8 @@ struct RequestPipeline::Exchange {
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
                                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
-                                 quota::UpstreamBudget& budget, PipelineOptions options)
+                                 quota::UpstreamBudget& budget, PipelineOptions options,
+                                 catalog::CatalogCache* catalog)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
@@ -96,7 +100,8 @@ RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient
       metrics_(metrics),
       quotas_(quotas),
       budget_(budget),
-      options_(options) {}
+      options_(options),
+      catalog_(catalog) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   inflight_.fetch_add(1);
@@ -215,6 +220,10 @@ void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch
                     rejectRateLimited(exchange, decision);
                     return;
                   }
+                  if (catalog_ != nullptr && catalog::isCachedCatalogRoute(exchange->route_id)) {
+                    serveCatalog(exchange, match, tenant, shared_request);
+                    return;
+                  }
                   acquireBudget(exchange, match, tenant, shared_request);
                 });
 }
@@ -310,7 +319,7 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   call.headers.emplace_back("accept", "application/json");
   call.headers.emplace_back("x-request-id", exchange->request_id);
 
-  upstream_.send(std::move(call), [this, exchange, upstream_series,
+  upstream_.send(std::move(call), [this, exchange, upstream_series, &tenant, &upstream_entry,
                                    upstream_name = tenant.upstream](upstream::UpstreamResponse answer) {
     if (answer.status == 429) blockUpstream(upstream_name, answer);
     upstream_series->recordCall(exchange->route_slot, answer.status, failureOf(answer.error),
@@ -331,7 +340,102 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                                          {"detail", mapped.error->detail}});
       }
     }
-    finish(exchange, std::move(mapped.response));
+    if (mapped.error || !tenant.plan.markup || !pricing::routeShowsPrices(exchange->route_id)) {
+      finish(exchange, std::move(mapped.response));
+      return;
+    }
+    finishPriced(exchange, tenant, upstream_entry, std::move(mapped.response));
+  });
+}
+
+void RequestPipeline::finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                   const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response) {
+  if (exchange->route_id == "orders.create") {
+    const auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("data") && body["data"].is_object() && body["data"].contains("total")) {
+      const auto total = pricing::parseMoney(body["data"]["total"]);
+      if (const auto* money = std::get_if<pricing::Money>(&total)) exchange->order_cost_usd_cents = money->usd;
+    }
+  }
+
+  auto deliver = [this, exchange, &tenant, response = std::move(response)](
+                     std::shared_ptr<const catalog::CatalogData> data) mutable {
+    // Offer facts (countries, region, profile) come from the cached catalog.
+    // An order for an offer that the catalog lacks gets the plan's base
+    // fields and its SKU overrides only.
+    const pricing::OfferLookup lookup = [&data](std::string_view sku) -> const pricing::OfferFacts* {
+      if (!data) return nullptr;
+      const auto index = data->findOffer(sku);
+      return index ? &data->offers()[*index].facts : nullptr;
+    };
+    const pricing::PriceCalculator calculator(tenant.plan.markup);
+    auto priced = pricing::priceResponse(exchange->route_id, response.body, calculator, lookup);
+    if (const auto* error = std::get_if<pricing::PricingError>(&priced)) {
+      // The upstream's body holds wholesale costs, so it is never sent.
+      logger_.error("response_pricing_failed", {{"request_id", exchange->request_id},
+                                                {"route", exchange->route_id},
+                                                {"tenant", exchange->tenant_id},
+                                                {"detail", error->message}});
+      common::Error failure{common::ErrorCode::kUpstreamUnavailable, "", error->message};
+      exchange->error_code = std::string(common::codeName(failure.code));
+      finish(exchange, errorResponse(failure, exchange->request_id, exchange->language));
+      return;
+    }
+    response.body = std::move(std::get<std::string>(priced));
+    finish(exchange, std::move(response));
+  };
+
+  if (catalog_ == nullptr) {
+    deliver(nullptr);
+    return;
+  }
+  catalog_->get(upstream_entry.target, [deliver = std::move(deliver)](catalog::CatalogLookup lookup) mutable {
+    deliver(std::move(lookup.data));
+  });
+}
+
+void RequestPipeline::serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
+                                   const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request) {
+  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
+  if (upstream_entry == exchange->snapshot->upstreams.end()) {
+    reject(exchange, {common::ErrorCode::kInternal, "",
+                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
+    return;
+  }
+
+  catalog::QueryParameters query;
+  for (const auto& [raw_name, raw_value] : request->query) {
+    auto name = common::percentDecode(raw_name);
+    auto value = common::percentDecode(raw_value);
+    if (name && value) query.emplace_back(std::move(*name), std::move(*value));
+  }
+  // The upstream receives parameters sorted by name and value, and keeps the
+  // first of a repeated name, so the cache reads them in the same order.
+  std::sort(query.begin(), query.end());
+  std::string sku = match.parameters.empty() ? std::string() : match.parameters.front();
+
+  catalog_->get(upstream_entry->second.target, [this, exchange, &tenant, query = std::move(query),
+                                                sku = std::move(sku)](catalog::CatalogLookup lookup) {
+    if (!lookup.data) {
+      reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "",
+                        "no catalog of upstream " + tenant.upstream + " could be fetched"});
+      return;
+    }
+    std::vector<std::string> pricing_errors;
+    const auto view =
+        lookup.data->priced(exchange->snapshot->pricing_keys[tenant.index], tenant.plan.markup, pricing_errors);
+    for (std::size_t i = 0; i < pricing_errors.size() && i < 5; ++i) {
+      logger_.error("catalog_pricing_failed", {{"tenant", tenant.id}, {"detail", pricing_errors[i]}});
+    }
+
+    auto answer = catalog::answerCatalogRequest(exchange->route_id, sku, query, *lookup.data, *view);
+    if (answer.error) {
+      reject(exchange, std::move(*answer.error));
+      return;
+    }
+    OutgoingResponse response;
+    response.body = std::move(answer.body);
+    finish(exchange, std::move(response));
   });
 }
 
@@ -344,9 +448,8 @@ void RequestPipeline::recordOrder(const Exchange& exchange, const OutgoingRespon
     metrics_.recordOrder(exchange.tenant_id, "failed", 0, 0);
     return;
   }
-  // The tenant pays the order's total as sent. NOTE: markup is not applied
-  // to orders yet, so the tenant price equals the wholesale cost and the
-  // margin is 0.
+  // The tenant pays the order's total as sent to it; without markup that is
+  // the wholesale cost and the margin is 0.
   std::int64_t sales_cents = 0;
   const auto body = nlohmann::json::parse(response.body, nullptr, false);
   if (body.is_object() && body.contains("data") && body["data"].is_object() &&
@@ -354,7 +457,9 @@ void RequestPipeline::recordOrder(const Exchange& exchange, const OutgoingRespon
     const auto total = pricing::parseMoney(body["data"]["total"]);
     if (const auto* money = std::get_if<pricing::Money>(&total)) sales_cents = money->usd;
   }
-  metrics_.recordOrder(exchange.tenant_id, "completed", sales_cents, 0);
+  const std::int64_t margin_cents =
+      exchange.order_cost_usd_cents > 0 ? sales_cents - exchange.order_cost_usd_cents : 0;
+  metrics_.recordOrder(exchange.tenant_id, "completed", sales_cents, margin_cents);
 }
 
 void RequestPipeline::blockUpstream(const std::string& upstream_name,

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/catalog/catalog_cache.h"
 #include "gateway/common/clock.h"
 #include "gateway/common/error.h"
 #include "gateway/log/logger.h"
@@ -31,7 +32,8 @@ class RequestPipeline {
   RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                   const common::Clock& clock, log::Logger& logger,
                   metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
-                  quota::UpstreamBudget& budget, PipelineOptions options);
+                  quota::UpstreamBudget& budget, PipelineOptions options,
+                  catalog::CatalogCache* catalog = nullptr);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -48,6 +50,13 @@ class RequestPipeline {
   void acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
                      const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
   void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
+  // Answers a catalog route from the catalog cache, with the tenant's markup.
+  void serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
+                    const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
+  // Delivers a successful upstream response with every price at the tenant's
+  // price.
+  void finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                    const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response);
   void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
                          const quota::Decision& decision);
   void forward(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
@@ -67,6 +76,7 @@ class RequestPipeline {
   quota::QuotaEngine& quotas_;
   quota::UpstreamBudget& budget_;
   PipelineOptions options_;
+  catalog::CatalogCache* catalog_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};
 };

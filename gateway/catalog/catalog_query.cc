@@ -1,0 +1,197 @@
+#include "gateway/catalog/catalog_query.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+
+namespace fdgw::catalog {
+namespace {
+
+constexpr std::size_t kDefaultPageLimit = 50;
+constexpr std::size_t kMaxPageLimit = 500;
+constexpr std::array<std::string_view, 4> kProfiles{"standard", "unlimited-lite", "unlimited-essential",
+                                                    "unlimited-plus"};
+
+struct OfferFilter {
+  std::optional<std::string> country;
+  std::optional<double> min_gb;
+  std::optional<double> max_gb;
+  std::optional<std::int64_t> min_days;
+  std::optional<std::int64_t> max_days;
+  std::optional<std::string> sku;
+  std::optional<std::string> profile;
+  std::optional<std::string> status;
+};
+
+struct PageRequest {
+  std::size_t page = 1;
+  std::size_t limit = kDefaultPageLimit;
+};
+
+common::Error invalid(std::string message) {
+  return common::Error{common::ErrorCode::kBadRequest, std::move(message), ""};
+}
+
+const std::string* parameter(const QueryParameters& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+std::optional<std::int64_t> parseWholeNumber(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parseGigabytes(const std::string& text) {
+  if (text.empty() || text.size() > 32 || !std::isdigit(static_cast<unsigned char>(text.front()))) {
+    return std::nullopt;
+  }
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<common::Error> readPage(const QueryParameters& query, PageRequest& page) {
+  if (const std::string* text = parameter(query, "page")) {
+    const auto value = parseWholeNumber(*text);
+    if (!value || *value < 1 || *value > 1'000'000'000) {
+      return invalid("Invalid page \"" + *text + "\": expected a whole number from 1");
+    }
+    page.page = static_cast<std::size_t>(*value);
+  }
+  if (const std::string* text = parameter(query, "limit")) {
+    const auto value = parseWholeNumber(*text);
+    if (!value || *value < 1 || *value > static_cast<std::int64_t>(kMaxPageLimit)) {
+      return invalid("Invalid limit \"" + *text + "\": expected a whole number from 1 to 500");
+    }
+    page.limit = static_cast<std::size_t>(*value);
+  }
+  return std::nullopt;
+}
+
+std::optional<common::Error> readFilter(const QueryParameters& query, OfferFilter& filter) {
+  if (const std::string* text = parameter(query, "country")) {
+    std::string country = *text;
+    std::transform(country.begin(), country.end(), country.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (country.size() != 2 || !std::isalpha(static_cast<unsigned char>(country[0])) ||
+        !std::isalpha(static_cast<unsigned char>(country[1]))) {
+      return invalid("Invalid country \"" + country + "\": expected an ISO alpha-2 code such as MX");
+    }
+    filter.country = std::move(country);
+  }
+  for (const auto& [name, target] : {std::pair{"min_gb", &filter.min_gb}, std::pair{"max_gb", &filter.max_gb}}) {
+    const std::string* text = parameter(query, name);
+    if (text == nullptr) continue;
+    *target = parseGigabytes(*text);
+    if (!*target) return invalid(std::string("Invalid ") + name + " \"" + *text + "\": expected a non-negative number");
+  }
+  for (const auto& [name, target] :
+       {std::pair{"min_days", &filter.min_days}, std::pair{"max_days", &filter.max_days}}) {
+    const std::string* text = parameter(query, name);
+    if (text == nullptr) continue;
+    *target = parseWholeNumber(*text);
+    if (!*target || **target > 100000) {
+      return invalid(std::string("Invalid ") + name + " \"" + *text + "\": expected a whole number of days");
+    }
+  }
+  if (const std::string* text = parameter(query, "sku")) filter.sku = *text;
+  if (const std::string* text = parameter(query, "profile")) {
+    if (std::find(kProfiles.begin(), kProfiles.end(), *text) == kProfiles.end()) {
+      return invalid("Invalid profile \"" + *text +
+                     "\": expected standard, unlimited-lite, unlimited-essential or unlimited-plus");
+    }
+    filter.profile = *text;
+  }
+  if (const std::string* text = parameter(query, "status")) {
+    if (*text != "active" && *text != "inactive") {
+      return invalid("Invalid status \"" + *text + "\": expected active or inactive");
+    }
+    filter.status = *text;
+  }
+  return std::nullopt;
+}
+
+bool matches(const Offer& offer, const OfferFilter& filter) {
+  const auto& countries = offer.facts.countries;
+  if (filter.country && std::find(countries.begin(), countries.end(), *filter.country) == countries.end()) {
+    return false;
+  }
+  // Unlimited offers count as larger than any size: they pass min_gb and
+  // fail max_gb.
+  if (filter.min_gb && offer.data_gb && *offer.data_gb < *filter.min_gb) return false;
+  if (filter.max_gb && (!offer.data_gb || *offer.data_gb > *filter.max_gb)) return false;
+  if (filter.min_days && (!offer.validity_days || *offer.validity_days < *filter.min_days)) return false;
+  if (filter.max_days && (!offer.validity_days || *offer.validity_days > *filter.max_days)) return false;
+  if (filter.sku && offer.facts.sku != *filter.sku) return false;
+  if (filter.profile && offer.facts.profile != *filter.profile) return false;
+  if (filter.status && offer.status != *filter.status) return false;
+  return true;
+}
+
+// Writes the upstream's list envelope around the page's items.
+std::string listBody(const std::vector<const std::string*>& items, const PageRequest& page) {
+  const std::size_t total = items.size();
+  const std::size_t begin = std::min(total, (page.page - 1) * page.limit);
+  const std::size_t end = std::min(total, begin + page.limit);
+
+  std::size_t size = 64;
+  for (std::size_t i = begin; i < end; ++i) size += items[i]->size() + 1;
+  std::string body;
+  body.reserve(size);
+  body += "{\"success\":true,\"data\":[";
+  for (std::size_t i = begin; i < end; ++i) {
+    if (i > begin) body += ',';
+    body += *items[i];
+  }
+  body += "],\"pagination\":{\"page\":" + std::to_string(page.page) + ",\"limit\":" + std::to_string(page.limit) +
+          ",\"total\":" + std::to_string(total) + "}}";
+  return body;
+}
+
+}  // namespace
+
+bool isCachedCatalogRoute(std::string_view route_id) {
+  return route_id == "catalog.offers.list" || route_id == "catalog.offers.get" ||
+         route_id == "catalog.destinations";
+}
+
+CatalogAnswer answerCatalogRequest(std::string_view route_id, std::string_view sku, const QueryParameters& query,
+                                   const CatalogData& data, const PricedCatalog& view) {
+  if (route_id == "catalog.offers.get") {
+    const auto index = data.findOffer(sku);
+    if (!index || view.offer_json[*index].empty()) {
+      return {"", common::Error{common::ErrorCode::kNotFound, "Bundle offer " + std::string(sku) + " not found",
+                                "no offer with that SKU in the cached catalog"}};
+    }
+    return {"{\"success\":true,\"data\":" + view.offer_json[*index] + "}", std::nullopt};
+  }
+
+  PageRequest page;
+  if (auto error = readPage(query, page)) return {"", std::move(error)};
+
+  std::vector<const std::string*> items;
+  if (route_id == "catalog.destinations") {
+    for (const std::string& destination : view.destination_json) {
+      if (!destination.empty()) items.push_back(&destination);
+    }
+    return {listBody(items, page), std::nullopt};
+  }
+
+  OfferFilter filter;
+  if (auto error = readFilter(query, filter)) return {"", std::move(error)};
+  const auto& offers = data.offers();
+  for (std::size_t i = 0; i < offers.size(); ++i) {
+    if (!view.offer_json[i].empty() && matches(offers[i], filter)) items.push_back(&view.offer_json[i]);
+  }
+  return {listBody(items, page), std::nullopt};
+}
+
+}  // namespace fdgw::catalog
