@@ -223,23 +223,31 @@ void CatalogCache::pollShared(const std::shared_ptr<Fetch>& fetch) {
 
 void CatalogCache::fetchUpstream(const std::shared_ptr<Fetch>& fetch) { fetchOfferPage(fetch, 1); }
 
-void CatalogCache::fetchOfferPage(const std::shared_ptr<Fetch>& fetch, std::int64_t page) {
+void CatalogCache::requestPage(const std::shared_ptr<Fetch>& fetch, const char* path, std::int64_t page,
+                               std::function<void(std::string body)> on_success) {
   upstream::UpstreamRequest call;
   call.target = fetch->target;
   call.method = "GET";
   call.path_and_query =
-      "/catalog/bundle-offers?limit=" + std::to_string(options_.page_limit) + "&page=" + std::to_string(page);
+      std::string(path) + "?limit=" + std::to_string(options_.page_limit) + "&page=" + std::to_string(page);
   call.headers.emplace_back("accept", "application/json");
-  upstream_.send(std::move(call), [this, fetch, page](upstream::UpstreamResponse answer) {
+  upstream_.send(std::move(call), [this, fetch, path, page,
+                                   on_success = std::move(on_success)](upstream::UpstreamResponse answer) {
     if (answer.error != upstream::TransportError::kNone || answer.status != 200) {
       metrics_.recordCatalogFetch(fetch->target->name, false);
-      complete(fetch, nullptr,
-               "GET /catalog/bundle-offers page " + std::to_string(page) + " failed: " +
-                   (answer.error != upstream::TransportError::kNone ? answer.error_detail
-                                                                    : "status " + std::to_string(answer.status)));
+      const std::string reason = answer.error != upstream::TransportError::kNone
+                                     ? answer.error_detail
+                                     : "status " + std::to_string(answer.status);
+      complete(fetch, nullptr, std::string("GET ") + path + " page " + std::to_string(page) + " failed: " + reason);
       return;
     }
-    auto parsed = parseOfferPage(answer.body);
+    on_success(std::move(answer.body));
+  });
+}
+
+void CatalogCache::fetchOfferPage(const std::shared_ptr<Fetch>& fetch, std::int64_t page) {
+  requestPage(fetch, "/catalog/bundle-offers", page, [this, fetch, page](std::string body) {
+    auto parsed = parseOfferPage(body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
       metrics_.recordCatalogFetch(fetch->target->name, false);
       complete(fetch, nullptr, *error);
@@ -257,22 +265,8 @@ void CatalogCache::fetchOfferPage(const std::shared_ptr<Fetch>& fetch, std::int6
 }
 
 void CatalogCache::fetchDestinationPage(const std::shared_ptr<Fetch>& fetch, std::int64_t page) {
-  upstream::UpstreamRequest call;
-  call.target = fetch->target;
-  call.method = "GET";
-  call.path_and_query =
-      "/catalog/destinations?limit=" + std::to_string(options_.page_limit) + "&page=" + std::to_string(page);
-  call.headers.emplace_back("accept", "application/json");
-  upstream_.send(std::move(call), [this, fetch, page](upstream::UpstreamResponse answer) {
-    if (answer.error != upstream::TransportError::kNone || answer.status != 200) {
-      metrics_.recordCatalogFetch(fetch->target->name, false);
-      complete(fetch, nullptr,
-               "GET /catalog/destinations page " + std::to_string(page) + " failed: " +
-                   (answer.error != upstream::TransportError::kNone ? answer.error_detail
-                                                                    : "status " + std::to_string(answer.status)));
-      return;
-    }
-    auto parsed = parseDestinationPage(answer.body);
+  requestPage(fetch, "/catalog/destinations", page, [this, fetch, page](std::string body) {
+    auto parsed = parseDestinationPage(body);
     if (auto* error = std::get_if<std::string>(&parsed)) {
       metrics_.recordCatalogFetch(fetch->target->name, false);
       complete(fetch, nullptr, *error);

@@ -117,6 +117,10 @@ class CatalogCache {
   void lockOrWait(const std::shared_ptr<Fetch>& fetch);
   void pollShared(const std::shared_ptr<Fetch>& fetch);
   void fetchUpstream(const std::shared_ptr<Fetch>& fetch);
+  // Sends GET `path` for one page and passes the body of a 200 answer to
+  // `on_success`; any other outcome fails the fetch.
+  void requestPage(const std::shared_ptr<Fetch>& fetch, const char* path, std::int64_t page,
+                   std::function<void(std::string body)> on_success);
   void fetchOfferPage(const std::shared_ptr<Fetch>& fetch, std::int64_t page);
   void fetchDestinationPage(const std::shared_ptr<Fetch>& fetch, std::int64_t page);
   void storeShared(const std::shared_ptr<Fetch>& fetch, const std::shared_ptr<const CatalogData>& data);
