@@ -231,7 +231,8 @@ HttpResult SimProcess::direct(const std::string& method, const std::string& path
                      {{"x-api-key", kSimKey}, {"x-api-secret", kSimSecret}}, body);
 }
 
-void writeTestPolicies(const std::filesystem::path& dir) {
+void writeTestPolicies(const std::filesystem::path& dir,
+                       const std::map<std::string, std::string>& tenant_extra_yaml) {
   std::filesystem::create_directories(dir);
   std::ofstream plans(dir / "plans.yaml");
   plans << "plans:\n"
@@ -255,6 +256,9 @@ void writeTestPolicies(const std::filesystem::path& dir) {
               << "        secret_sha256: " << common::sha256Hex(kAlphaSecondKey.secret) << "\n";
     }
     if (std::string(expires).size() > 0) tenants << "        expires: " << expires << "\n";
+    if (const auto extra = tenant_extra_yaml.find(tenant.id); extra != tenant_extra_yaml.end()) {
+      tenants << extra->second;
+    }
   }
 }
 
@@ -290,7 +294,7 @@ GatewayProcess::GatewayProcess(const std::filesystem::path& dir, const GatewayOp
     : port_(freePort()), admin_port_(freePort()) {
   const auto folder = dir / ("gateway-" + std::to_string(port_));
   policies_dir_ = folder / "policies";
-  writeTestPolicies(policies_dir_);
+  writeTestPolicies(policies_dir_, options.tenant_extra_yaml);
   if (!options.plans_yaml.empty()) std::ofstream(policies_dir_ / "plans.yaml") << options.plans_yaml;
   const std::string redis_url = options.redis_url.empty()
                                     ? "redis://127.0.0.1:" + std::to_string(freePort()) + "/0"

@@ -136,6 +136,9 @@ struct GatewayOptions {
   int upstream_requests_per_minute = 100000;
   std::string plans_yaml;    // replaces the default plans.yaml when set
   std::string extra_config;  // appended to gateway.yaml
+  // YAML lines appended to a tenant's entry in tenants.yaml, by tenant id,
+  // such as "    overrides:\n      markup: {percent: 15}\n".
+  std::map<std::string, std::string> tenant_extra_yaml;
 };
 
 class GatewayProcess {
@@ -163,6 +166,8 @@ class GatewayProcess {
 };
 
 // Writes the plans.yaml and tenants.yaml used by every test gateway.
-void writeTestPolicies(const std::filesystem::path& dir);
+// `tenant_extra_yaml` is appended to the entries of the tenants it names.
+void writeTestPolicies(const std::filesystem::path& dir,
+                       const std::map<std::string, std::string>& tenant_extra_yaml = {});
 
 }  // namespace fdgw::testing
