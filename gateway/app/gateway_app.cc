@@ -7,6 +7,7 @@
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
 #include "gateway/catalog/catalog_cache.h"
+#include "gateway/tenancy/ownership_index.h"
 #include "gateway/quota/redis_quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
@@ -58,6 +59,7 @@ std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUp
     target->timeout = upstream.timeout;
     target->connect_timeout = upstream.connect_timeout;
     target->requests_per_minute = upstream.requests_per_minute;
+    target->shared = upstream.shared;
     for (auto [variable, destination] : {std::pair{&upstream.api_key_env, &target->api_key},
                                          std::pair{&upstream.api_secret_env, &target->api_secret}}) {
       const char* value = std::getenv(variable->c_str());
@@ -106,8 +108,10 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   catalog_options.max_stale = config.catalog_cache.max_stale;
   catalog::CatalogCache catalog_cache(upstream_client, &redis_client, clock, logger, metrics,
                                       catalog_options);
+  tenancy::OwnershipIndex ownership(redis_client, upstream_client, logger, metrics);
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  upstream_budget, {config.http.max_body_bytes}, &catalog_cache);
+                                  upstream_budget, {config.http.max_body_bytes}, &catalog_cache,
+                                  &ownership);
 
   std::atomic<bool> draining{false};
   http::Server server(

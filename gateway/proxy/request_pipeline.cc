@@ -10,6 +10,7 @@
 #include "gateway/catalog/catalog_query.h"
 #include "gateway/pricing/money.h"
 #include "gateway/pricing/response_pricer.h"
+#include "gateway/tenancy/tenancy.h"
 #include "gateway/proxy/response_mapping.h"
 
 namespace fdgw::proxy {
@@ -83,6 +84,7 @@ struct RequestPipeline::Exchange {
   std::optional<quota::QuotaResult> tightest_quota;  // for the RateLimit-* headers
   std::string upstream_query;                        // canonical, with its '?'
   std::int64_t order_cost_usd_cents = 0;             // upstream total of a created order
+  bool isolated = false;                             // the tenancy step has run
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
@@ -92,7 +94,7 @@ RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient
                                  const common::Clock& clock, log::Logger& logger,
                                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                                  quota::UpstreamBudget& budget, PipelineOptions options,
-                                 catalog::CatalogCache* catalog)
+                                 catalog::CatalogCache* catalog, tenancy::OwnershipIndex* ownership)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
@@ -101,7 +103,8 @@ RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient
       quotas_(quotas),
       budget_(budget),
       options_(options),
-      catalog_(catalog) {}
+      catalog_(catalog),
+      ownership_(ownership) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   inflight_.fetch_add(1);
@@ -304,6 +307,11 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                               const PolicySnapshot::Upstream& upstream_entry,
                               IncomingRequest request) {
   exchange->upstream_name = tenant.upstream;
+  if (ownership_ != nullptr && upstream_entry.target->shared && !exchange->isolated) {
+    exchange->isolated = true;
+    isolate(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
 
   upstream::UpstreamRequest call;
   call.target = upstream_entry.target;
@@ -340,16 +348,271 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                                          {"detail", mapped.error->detail}});
       }
     }
-    if (mapped.error || !tenant.plan.markup || !pricing::routeShowsPrices(exchange->route_id)) {
+    if (mapped.error) {
+      // On a shared account an unknown id must look exactly like another
+      // tenant's id, so the upstream's own 404 message is not passed on.
+      if (exchange->isolated && answer.status == 404) {
+        exchange->error_code = std::string(common::codeName(common::ErrorCode::kNotFound));
+        mapped.response = errorResponse({common::ErrorCode::kNotFound, "", ""}, exchange->request_id,
+                                        exchange->language);
+      }
       finish(exchange, std::move(mapped.response));
       return;
     }
-    finishPriced(exchange, tenant, upstream_entry, std::move(mapped.response));
+    deliverSuccess(exchange, tenant, upstream_entry, std::move(mapped.response));
   });
+}
+
+namespace {
+
+std::optional<tenancy::Kind> listedKind(std::string_view route_id) {
+  if (route_id == "users.list") return tenancy::Kind::kUser;
+  if (route_id == "orders.list") return tenancy::Kind::kOrder;
+  if (route_id == "esims.list") return tenancy::Kind::kEsim;
+  if (route_id == "bundles.list") return tenancy::Kind::kBundle;
+  if (route_id == "tickets.list") return tenancy::Kind::kTicket;
+  return std::nullopt;
+}
+
+const std::string* queryParameter(const IncomingRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.query) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+// Reads a whole number query parameter within [low, high], or `fallback`
+// when absent; std::nullopt when invalid.
+std::optional<std::int64_t> pageParameter(const IncomingRequest& request, std::string_view name,
+                                          std::int64_t fallback, std::int64_t low, std::int64_t high) {
+  const std::string* text = queryParameter(request, name);
+  if (text == nullptr) return fallback;
+  if (text->empty() || text->size() > 10 || text->find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const std::int64_t value = std::stoll(*text);
+  if (value < low || value > high) return std::nullopt;
+  return value;
+}
+
+// Adds the string at `key` of `body` (when present) to `ids`.
+void collectId(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
+               std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
+  const auto found = body.find(key);
+  if (found != body.end() && found->is_string()) ids.emplace_back(kind, found->get<std::string>());
+}
+
+void collectIds(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
+                std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
+  const auto found = body.find(key);
+  if (found == body.end() || !found->is_array()) return;
+  for (const auto& id : *found) {
+    if (id.is_string()) ids.emplace_back(kind, id.get<std::string>());
+  }
+}
+
+}  // namespace
+
+void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                              const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                              IncomingRequest request) {
+  const std::string& route = exchange->route_id;
+  if (route.rfind("analytics.", 0) == 0 || route.rfind("credits.", 0) == 0) {
+    // These show figures of the whole upstream organization.
+    reject(exchange, {common::ErrorCode::kForbidden, "",
+                      route + " shows organization-wide figures of a shared account"});
+    return;
+  }
+
+  // Lists without an upstream filter come from the ownership index.
+  if (const auto kind = listedKind(route)) {
+    const bool filtered_upstream = (route == "users.list" && queryParameter(request, "reference_id")) ||
+                                   (route == "orders.list" && queryParameter(request, "user_id"));
+    if (!filtered_upstream) {
+      serveOwnedList(exchange, tenant, upstream_entry, *kind, request);
+      return;
+    }
+  }
+
+  std::vector<std::pair<tenancy::Kind, std::string>> ids;
+  const auto path_id = match.parameters.empty() ? std::string() : match.parameters.front();
+  if (route == "users.update" || route == "users.delete") ids.emplace_back(tenancy::Kind::kUser, path_id);
+
+  // Rewrite the request into the tenant's namespace.
+  if (route == "users.list") {
+    if (const std::string* reference = queryParameter(request, "reference_id")) {
+      const auto decoded = common::percentDecode(*reference);
+      const auto stored = tenancy::namespacedReference(tenant.id, decoded.value_or(*reference));
+      exchange->upstream_query.clear();
+      auto query = request.query;
+      for (auto& [key, value] : query) {
+        if (key == "reference_id") value = stored;
+      }
+      exchange->upstream_query = canonicalQuery(query).value_or("");
+    }
+  }
+  if (route == "orders.list") {
+    // Filtering by another tenant's user finds nothing, like an unknown user.
+    const std::string user_id = *queryParameter(request, "user_id");
+    const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000).value_or(1);
+    const auto limit = pageParameter(request, "limit", 50, 1, 500).value_or(50);
+    auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+    ownership_->checkOwner(
+        upstream_entry.target, tenant.id, tenancy::Kind::kUser, user_id,
+        [this, exchange, match, &tenant, &upstream_entry, shared_request, page, limit](tenancy::Ownership ownership) {
+          if (ownership == tenancy::Ownership::kOwned) {
+            forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
+          } else if (ownership == tenancy::Ownership::kNotOwned) {
+            OutgoingResponse response;
+            response.body = R"({"success":true,"data":[],"pagination":{"page":)" + std::to_string(page) +
+                            R"(,"limit":)" + std::to_string(limit) + R"(,"total":0}})";
+            finish(exchange, std::move(response));
+          } else {
+            reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership lookup failed"});
+          }
+        });
+    return;
+  }
+  if (isBodyMethod(request.method) && !request.body.empty()) {
+    auto body = nlohmann::ordered_json::parse(request.body, nullptr, false);
+    if (body.is_object()) {
+      if ((route == "orders.create" || route == "users.update") && body.contains("reference_id") &&
+          body["reference_id"].is_string()) {
+        body["reference_id"] = tenancy::namespacedReference(tenant.id, body["reference_id"].get<std::string>());
+      }
+      if (route == "orders.create") collectId(body, "user_id", tenancy::Kind::kUser, ids);
+      if (route == "refunds.create") {
+        collectId(body, "order_id", tenancy::Kind::kOrder, ids);
+        collectId(body, "esim_id", tenancy::Kind::kEsim, ids);
+        collectIds(body, "esim_ids", tenancy::Kind::kEsim, ids);
+        collectIds(body, "bundle_ids", tenancy::Kind::kBundle, ids);
+      }
+      if (route == "tickets.create") {
+        collectId(body, "order_id", tenancy::Kind::kOrder, ids);
+        if (body.contains("subject") && body["subject"].is_string()) {
+          body["subject"] = tenancy::taggedSubject(tenant.id, body["subject"].get<std::string>());
+        }
+      }
+      request.body = body.dump();
+    }
+  }
+
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  requireOwnership(exchange, tenant, upstream_entry, std::move(ids),
+                   [this, exchange, match, &tenant, &upstream_entry, shared_request]() mutable {
+                     forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
+                   });
+}
+
+void RequestPipeline::requireOwnership(std::shared_ptr<Exchange> exchange, const config::Tenant& tenant,
+                                       const PolicySnapshot::Upstream& upstream_entry,
+                                       std::vector<std::pair<tenancy::Kind, std::string>> ids,
+                                       std::function<void()> next) {
+  if (ids.empty()) {
+    next();
+    return;
+  }
+  const auto [kind, id] = ids.back();
+  ids.pop_back();
+  ownership_->checkOwner(
+      upstream_entry.target, tenant.id, kind, id,
+      [this, exchange, &tenant, &upstream_entry, ids = std::move(ids),
+       next = std::move(next)](tenancy::Ownership ownership) mutable {
+        if (ownership == tenancy::Ownership::kFailed) {
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership lookup failed"});
+          return;
+        }
+        if (ownership == tenancy::Ownership::kNotOwned) {
+          reject(exchange, {common::ErrorCode::kNotFound, "", "id of another tenant or unknown"});
+          return;
+        }
+        requireOwnership(exchange, tenant, upstream_entry, std::move(ids), std::move(next));
+      });
+}
+
+void RequestPipeline::serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                     const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
+                                     const IncomingRequest& request) {
+  const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000);
+  const auto limit = pageParameter(request, "limit", 50, 1, 500);
+  if (!page || !limit) {
+    reject(exchange, {common::ErrorCode::kBadRequest,
+                      !page ? "Invalid page: expected a whole number from 1"
+                            : "Invalid limit: expected a whole number from 1 to 500",
+                      ""});
+    return;
+  }
+  ownership_->page(
+      upstream_entry.target, tenant.id, kind, *page, *limit,
+      [this, exchange, &tenant, &upstream_entry, page = *page, limit = *limit](tenancy::OwnedPage owned) {
+        if (!owned.ok) {
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership index unavailable"});
+          return;
+        }
+        std::string body = R"({"success":true,"data":[)";
+        for (std::size_t i = 0; i < owned.items.size(); ++i) {
+          if (i > 0) body += ',';
+          body += owned.items[i];
+        }
+        body += R"(],"pagination":{"page":)" + std::to_string(page) + R"(,"limit":)" + std::to_string(limit) +
+                R"(,"total":)" + std::to_string(owned.total) + "}}";
+
+        auto stripped = tenancy::stripNamespace(body, tenant.id);
+        if (stripped.index() != 0) {
+          reject(exchange, {common::ErrorCode::kInternal, "", "stored list item is invalid: " + std::get<1>(stripped)});
+          return;
+        }
+        OutgoingResponse response;
+        response.body = std::move(std::get<0>(stripped));
+        finishPriced(exchange, tenant, upstream_entry, std::move(response));
+      });
+}
+
+void RequestPipeline::deliverSuccess(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                     const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response) {
+  if (exchange->isolated && response.content_type.find("json") != std::string::npos) {
+    const auto body = nlohmann::ordered_json::parse(response.body, nullptr, false);
+    const auto resources = tenancy::resourcesIn(exchange->route_id, body);
+    // A single item read by id must be the tenant's own.
+    const auto& route = exchange->route_id;
+    const bool single = route == "users.get" || route == "orders.get" || route == "esims.get" ||
+                        route == "bundles.get" || route == "tickets.get";
+    if (single) {
+      const bool owned = !resources.empty() && resources.front().owner == tenant.id;
+      if (!owned) {
+        reject(exchange, {common::ErrorCode::kNotFound, "", "item belongs to another tenant or to none"});
+        return;
+      }
+    }
+    std::vector<tenancy::Resource> own;
+    for (const auto& resource : resources) {
+      if (resource.owner == tenant.id) own.push_back(resource);
+    }
+    ownership_->remember(tenant.upstream, own);
+    if (route == "users.delete") {
+      // The upstream deletes the user's orders, eSIMs and bundles too, and
+      // only a fresh scan tells which they were.
+      ownership_->rebuildTenantLists(tenant.upstream, tenant.id);
+    }
+
+    auto stripped = tenancy::stripNamespace(response.body, tenant.id);
+    if (stripped.index() != 0) {
+      reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "",
+                        "upstream response is not valid JSON: " + std::get<1>(stripped)});
+      return;
+    }
+    response.body = std::move(std::get<0>(stripped));
+  }
+
+  finishPriced(exchange, tenant, upstream_entry, std::move(response));
 }
 
 void RequestPipeline::finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                                    const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response) {
+  if (!tenant.plan.markup || !pricing::routeShowsPrices(exchange->route_id)) {
+    finish(exchange, std::move(response));
+    return;
+  }
   if (exchange->route_id == "orders.create") {
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (body.is_object() && body.contains("data") && body["data"].is_object() && body["data"].contains("total")) {

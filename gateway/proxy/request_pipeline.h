@@ -14,6 +14,7 @@
 #include "gateway/proxy/route_matcher.h"
 #include "gateway/quota/quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
+#include "gateway/tenancy/ownership_index.h"
 #include "gateway/upstream/upstream_client.h"
 
 namespace fdgw::proxy {
@@ -33,7 +34,8 @@ class RequestPipeline {
                   const common::Clock& clock, log::Logger& logger,
                   metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                   quota::UpstreamBudget& budget, PipelineOptions options,
-                  catalog::CatalogCache* catalog = nullptr);
+                  catalog::CatalogCache* catalog = nullptr,
+                  tenancy::OwnershipIndex* ownership = nullptr);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -53,8 +55,27 @@ class RequestPipeline {
   // Answers a catalog route from the catalog cache, with the tenant's markup.
   void serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
-  // Delivers a successful upstream response with every price at the tenant's
-  // price.
+  // Keeps tenants of a shared upstream account apart before the upstream
+  // call: answers lists from the ownership index, checks every id the
+  // request names, and puts reference ids into the tenant's namespace. Calls
+  // forward() with the rewritten request when the call may go ahead.
+  void isolate(std::shared_ptr<Exchange> exchange, const RouteMatch& match, const config::Tenant& tenant,
+               const PolicySnapshot::Upstream& upstream_entry, IncomingRequest request);
+  // Checks that the tenant owns every id in `ids`, one after the other, then
+  // runs `next`; a foreign or unknown id ends the request with 404.
+  void requireOwnership(std::shared_ptr<Exchange> exchange, const config::Tenant& tenant,
+                        const PolicySnapshot::Upstream& upstream_entry,
+                        std::vector<std::pair<tenancy::Kind, std::string>> ids, std::function<void()> next);
+  // Answers a list route from the ownership index.
+  void serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                      const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
+                      const IncomingRequest& request);
+  // Applies ownership, namespaces and markup to a successful upstream
+  // response, then finishes the request.
+  void deliverSuccess(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                      const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response);
+  // Delivers a successful response with every price at the tenant's price
+  // (unchanged without markup or on a route without prices).
   void finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                     const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response);
   void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
@@ -77,6 +98,7 @@ class RequestPipeline {
   quota::UpstreamBudget& budget_;
   PipelineOptions options_;
   catalog::CatalogCache* catalog_;
+  tenancy::OwnershipIndex* ownership_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};
 };
