@@ -591,7 +591,7 @@ void RequestPipeline::deliverSuccess(const std::shared_ptr<Exchange>& exchange, 
     ownership_->remember(tenant.upstream, own);
     if (route == "users.delete") {
       // The upstream deletes the user's orders, eSIMs and bundles too, and
-      // only a fresh scan tells which they were.
+      // only a fresh scan shows which they were.
       ownership_->rebuildTenantLists(tenant.upstream, tenant.id);
     }
 
@@ -634,7 +634,7 @@ void RequestPipeline::finishPriced(const std::shared_ptr<Exchange>& exchange, co
     const pricing::PriceCalculator calculator(tenant.plan.markup);
     auto priced = pricing::priceResponse(exchange->route_id, response.body, calculator, lookup);
     if (const auto* error = std::get_if<pricing::PricingError>(&priced)) {
-      // The upstream's body holds wholesale costs, so it is never sent.
+      // The upstream's body contains wholesale costs, so it is never sent.
       logger_.error("response_pricing_failed", {{"request_id", exchange->request_id},
                                                 {"route", exchange->route_id},
                                                 {"tenant", exchange->tenant_id},

@@ -52,21 +52,21 @@ class RequestPipeline {
   void acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
                      const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
   void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
-  // Answers a catalog route from the catalog cache, with the tenant's markup.
+  // Serves a catalog route from the catalog cache, with the tenant's markup.
   void serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
   // Keeps tenants of a shared upstream account apart before the upstream
-  // call: answers lists from the ownership index, checks every id the
+  // call: serves lists from the ownership index, checks every id the
   // request names, and puts reference ids into the tenant's namespace. Calls
   // forward() with the rewritten request when the call may go ahead.
   void isolate(std::shared_ptr<Exchange> exchange, const RouteMatch& match, const config::Tenant& tenant,
                const PolicySnapshot::Upstream& upstream_entry, IncomingRequest request);
   // Checks that the tenant owns every id in `ids`, one after the other, then
-  // runs `next`; a foreign or unknown id ends the request with 404.
+  // runs `next`. A foreign or unknown id ends the request with 404.
   void requireOwnership(std::shared_ptr<Exchange> exchange, const config::Tenant& tenant,
                         const PolicySnapshot::Upstream& upstream_entry,
                         std::vector<std::pair<tenancy::Kind, std::string>> ids, std::function<void()> next);
-  // Answers a list route from the ownership index.
+  // Serves a list route from the ownership index.
   void serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                       const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
                       const IncomingRequest& request);
