@@ -476,8 +476,9 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
   if (isBodyMethod(request.method) && !request.body.empty()) {
     auto body = nlohmann::ordered_json::parse(request.body, nullptr, false);
     if (body.is_object()) {
+      // Empty values stay empty, so the upstream still rejects them.
       if ((route == "orders.create" || route == "users.update") && body.contains("reference_id") &&
-          body["reference_id"].is_string()) {
+          body["reference_id"].is_string() && !body["reference_id"].get<std::string>().empty()) {
         body["reference_id"] = tenancy::namespacedReference(tenant.id, body["reference_id"].get<std::string>());
       }
       if (route == "orders.create") collectId(body, "user_id", tenancy::Kind::kUser, ids);
@@ -489,7 +490,8 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
       }
       if (route == "tickets.create") {
         collectId(body, "order_id", tenancy::Kind::kOrder, ids);
-        if (body.contains("subject") && body["subject"].is_string()) {
+        if (body.contains("subject") && body["subject"].is_string() &&
+            !body["subject"].get<std::string>().empty()) {
           body["subject"] = tenancy::taggedSubject(tenant.id, body["subject"].get<std::string>());
         }
       }

@@ -76,6 +76,9 @@ bool newestFirst(Kind kind) { return kind == Kind::kTicket; }
 struct OwnershipIndex::Rebuild {
   std::shared_ptr<const upstream::UpstreamTarget> target;
   std::int64_t resources = 0;
+  // Tickets come newest first, so they are recorded after the last page, in
+  // reverse, to give the oldest the first place.
+  std::vector<Resource> tickets;
 };
 
 OwnershipIndex::OwnershipIndex(redis::AsyncRedis& redis, upstream::UpstreamClient& upstream, log::Logger& logger,
@@ -232,8 +235,15 @@ void OwnershipIndex::rebuild(const std::shared_ptr<const upstream::UpstreamTarge
 
 void OwnershipIndex::scanPage(const std::shared_ptr<Rebuild>& rebuild, std::size_t kind_index, std::int64_t page) {
   if (kind_index == std::size(kAllKinds)) {
-    redis_.command({"SET", prefix(rebuild->target->name) + "built", "1"},
-                   [this, rebuild](redis::RedisReply reply) { finishRebuild(rebuild, !reply.isError()); });
+    std::vector<Resource> oldest_first(rebuild->tickets.rbegin(), rebuild->tickets.rend());
+    rememberThen(rebuild->target->name, oldest_first, [this, rebuild](bool stored) {
+      if (!stored) {
+        finishRebuild(rebuild, false);
+        return;
+      }
+      redis_.command({"SET", prefix(rebuild->target->name) + "built", "1"},
+                     [this, rebuild](redis::RedisReply reply) { finishRebuild(rebuild, !reply.isError()); });
+    });
     return;
   }
   const Kind kind = kAllKinds[kind_index];
@@ -253,8 +263,12 @@ void OwnershipIndex::scanPage(const std::shared_ptr<Rebuild>& rebuild, std::size
     }
     const Json body = Json::parse(answer.body, nullptr, false);
     std::string route = std::string(collectionPath(kind)).substr(1) + ".list";
-    const auto resources = resourcesIn(route, body);
+    auto resources = resourcesIn(route, body);
     rebuild->resources += static_cast<std::int64_t>(resources.size());
+    if (kind == Kind::kTicket) {
+      rebuild->tickets.insert(rebuild->tickets.end(), resources.begin(), resources.end());
+      resources.clear();
+    }
     const bool more = body.is_object() && body.contains("data") && body["data"].is_array() &&
                       !body["data"].empty() && body.contains("pagination") &&
                       page * 500 < body["pagination"].value("total", 0L) && page < kMaxRebuildPages;

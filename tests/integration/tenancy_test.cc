@@ -175,6 +175,10 @@ TEST(TenancyTest, OwnershipSurvivesRestartAndFlush) {
     GatewayProcess gateway(dir.path(), sharedOptions(sim, redis));
     created = placeOrder(gateway, kAlpha, {{"reference_id", "kept"}, {"sku", sku}, {"quantity", 2}});
     placeOrder(gateway, kBeta, {{"reference_id", "other"}, {"sku", sku}, {"quantity", 1}});
+    for (const std::string subject : {"first", "second"}) {
+      const Json ticket{{"category_key", "billing"}, {"subject", subject}, {"description", "d"}};
+      ASSERT_EQ(gateway.call(kAlpha, "POST", "/tickets", ticket.dump(), kJson).status, 201);
+    }
   }
   ASSERT_NE(redis.cli("FLUSHALL").find("OK"), std::string::npos);
 
@@ -187,6 +191,11 @@ TEST(TenancyTest, OwnershipSurvivesRestartAndFlush) {
   EXPECT_EQ(second.call(kBeta, "GET", "/orders/" + created.order_id).status, 404);
   EXPECT_EQ(second.call(kBeta, "POST", "/refund", Json{{"order_id", created.order_id}}.dump(), kJson).status, 404);
   EXPECT_EQ(second.call(kAlpha, "GET", "/orders/" + created.order_id).status, 200);
+  // Tickets keep the upstream's order, newest first.
+  const Json tickets = second.call(kAlpha, "GET", "/tickets").json()["data"];
+  ASSERT_EQ(tickets.size(), 2u);
+  EXPECT_EQ(tickets[0]["subject"], "second");
+  EXPECT_EQ(tickets[1]["subject"], "first");
 }
 
 TEST(TenancyTest, DedicatedAccountPassesThrough) {
