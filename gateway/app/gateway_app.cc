@@ -98,8 +98,8 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   common::SystemClock clock;
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
   redis::AsyncRedis redis_client(config.redis, clock, logger);
-  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
   quota::RedisUpstreamBudget upstream_budget(redis_client, clock, logger);
+  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger, upstream_budget);
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
                                   upstream_budget, {config.http.max_body_bytes});
 
