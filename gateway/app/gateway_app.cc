@@ -101,8 +101,8 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   common::SystemClock clock;
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
   redis::AsyncRedis redis_client(config.redis, clock, logger);
-  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
   quota::RedisUpstreamBudget upstream_budget(redis_client, clock, logger);
+  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger, upstream_budget);
   catalog::CatalogCacheOptions catalog_options;
   catalog_options.ttl = config.catalog_cache.ttl;
   catalog_options.max_stale = config.catalog_cache.max_stale;

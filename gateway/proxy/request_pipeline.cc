@@ -205,63 +205,90 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
 
 void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
                                   const config::Tenant& tenant, IncomingRequest request) {
-  // 5. Quotas: every matching quota is checked and counted in one step. The
-  // decision may arrive on the Redis client's thread; `exchange` keeps the
-  // snapshot (and so `tenant`) alive until then.
-  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
-  quotas_.check(tenant.id, tenant.plan, exchange->route_id,
-                [this, exchange, match = std::move(match), &tenant,
-                 shared_request](quota::Decision decision) {
-                  for (const auto& result : decision.quotas) {
-                    metrics_.recordQuotaDecision(
-                        tenant.id, result.name, quota::outcomeName(result.outcome), result.limit,
-                        std::max<std::int64_t>(result.limit - result.remaining, 0));
-                  }
-                  if (decision.redis_failed) metrics_.recordRedisError("quota_check");
-                  exchange->tightest_quota = decision.tightest;
-                  if (!decision.allowed) {
-                    rejectRateLimited(exchange, decision);
-                    return;
-                  }
-                  if (catalog_ != nullptr && catalog::isCachedCatalogRoute(exchange->route_id)) {
+  // 5. Quotas and 6. the upstream budget, in one atomic step. Every matching
+  // quota is checked and counted, and only a request that they admit takes
+  // one request from the budget that all tenants and instances of the
+  // upstream account share. Orders and refunds may use a reserve that
+  // listing cannot. The decision may arrive on the Redis client's thread,
+  // and `exchange` keeps the snapshot, so `tenant` and `upstream`, alive.
+  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
+  if (upstream_entry == exchange->snapshot->upstreams.end()) {
+    // The quotas still count the request before the 500, as for every
+    // request that passes them.
+    quotas_.check(tenant.id, tenant.plan, exchange->route_id,
+                  [this, exchange, &tenant](quota::Decision decision) {
+                    if (!applyQuotaDecision(exchange, tenant, decision)) return;
+                    reject(exchange, {common::ErrorCode::kInternal, "",
+                                      "tenant " + tenant.id + " names unknown upstream " +
+                                          tenant.upstream});
+                  });
+    return;
+  }
+  // Catalog routes are served from the catalog cache, so they take quota
+  // but no upstream budget.
+  if (catalog_ != nullptr && catalog::isCachedCatalogRoute(exchange->route_id)) {
+    auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+    quotas_.check(tenant.id, tenant.plan, exchange->route_id,
+                  [this, exchange, match = std::move(match), &tenant,
+                   shared_request](quota::Decision decision) {
+                    if (!applyQuotaDecision(exchange, tenant, decision)) return;
                     serveCatalog(exchange, match, tenant, shared_request);
+                  });
+    return;
+  }
+  const PolicySnapshot::Upstream* upstream = &upstream_entry->second;
+  const quota::BudgetRequest budget{
+      tenant.upstream, upstream->target->requests_per_minute,
+      exchange->route_id == "orders.create" || exchange->route_id == "refunds.create"};
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  quotas_.admit(tenant.id, tenant.plan, exchange->route_id, budget,
+                [this, exchange, match = std::move(match), &tenant, upstream,
+                 shared_request](quota::Admission admission) {
+                  if (!applyQuotaDecision(exchange, tenant, admission.quotas)) return;
+                  if (!admission.budget) {
+                    reject(exchange, {common::ErrorCode::kInternal, "",
+                                      "quota engine returned no budget decision for an "
+                                      "admitted request"});
                     return;
                   }
-                  acquireBudget(exchange, match, tenant, shared_request);
+                  applyBudgetDecision(exchange, match, tenant, *upstream, *admission.budget,
+                                      std::move(*shared_request));
                 });
 }
 
-void RequestPipeline::acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
-                                    const config::Tenant& tenant,
-                                    std::shared_ptr<IncomingRequest> request) {
-  // 6. The upstream account's own budget, shared with every tenant and
-  // instance. Orders and refunds may use a reserve that listing cannot.
-  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
-  if (upstream_entry == exchange->snapshot->upstreams.end()) {
-    reject(exchange, {common::ErrorCode::kInternal, "",
-                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
+bool RequestPipeline::applyQuotaDecision(const std::shared_ptr<Exchange>& exchange,
+                                         const config::Tenant& tenant,
+                                         const quota::Decision& decision) {
+  for (const auto& result : decision.quotas) {
+    metrics_.recordQuotaDecision(tenant.id, result.name, quota::outcomeName(result.outcome),
+                                 result.limit,
+                                 std::max<std::int64_t>(result.limit - result.remaining, 0));
+  }
+  if (decision.redis_failed) metrics_.recordRedisError("quota_check");
+  exchange->tightest_quota = decision.tightest;
+  if (!decision.allowed) {
+    rejectRateLimited(exchange, decision);
+    return false;
+  }
+  return true;
+}
+
+void RequestPipeline::applyBudgetDecision(std::shared_ptr<Exchange> exchange,
+                                          const RouteMatch& match, const config::Tenant& tenant,
+                                          const PolicySnapshot::Upstream& upstream,
+                                          const quota::BudgetDecision& decision,
+                                          IncomingRequest request) {
+  if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
+  upstream.series->setBudgetRemaining(static_cast<double>(decision.remaining));
+  if (!decision.allowed) {
+    common::Error error{common::ErrorCode::kUpstreamBusy, "",
+                        "upstream budget of " + tenant.upstream + " spent"};
+    exchange->error_code = std::string(common::codeName(error.code));
+    finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
+                                   static_cast<int>(decision.retry_after_seconds)));
     return;
   }
-  const bool priority =
-      exchange->route_id == "orders.create" || exchange->route_id == "refunds.create";
-  // The snapshot held by `exchange` owns the entry until the request ends.
-  const PolicySnapshot::Upstream* upstream = &upstream_entry->second;
-  budget_.acquire(
-      tenant.upstream, upstream->target->requests_per_minute, tenant.id, priority,
-      [this, exchange, match = std::move(match), &tenant, request,
-       upstream](quota::BudgetDecision decision) {
-        if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
-        upstream->series->setBudgetRemaining(static_cast<double>(decision.remaining));
-        if (!decision.allowed) {
-          common::Error error{common::ErrorCode::kUpstreamBusy, "",
-                              "upstream budget of " + tenant.upstream + " spent"};
-          exchange->error_code = std::string(common::codeName(error.code));
-          finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
-                                         static_cast<int>(decision.retry_after_seconds)));
-          return;
-        }
-        forward(exchange, match, tenant, *upstream, std::move(*request));
-      });
+  forward(std::move(exchange), match, tenant, upstream, std::move(request));
 }
 
 void RequestPipeline::rejectRateLimited(const std::shared_ptr<Exchange>& exchange,

@@ -49,8 +49,13 @@ class RequestPipeline {
 
   void applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
                    const config::Tenant& tenant, IncomingRequest request);
-  void acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
-                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
+  // Records the quota metrics and the RateLimit-* values, and responds with
+  // 429 when the quotas rejected the request. Returns whether it may go on.
+  bool applyQuotaDecision(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                          const quota::Decision& decision);
+  void applyBudgetDecision(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                           const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream,
+                           const quota::BudgetDecision& decision, IncomingRequest request);
   void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
   // Serves a catalog route from the catalog cache, with the tenant's markup.
   void serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
