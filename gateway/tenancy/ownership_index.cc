@@ -91,7 +91,25 @@ OwnershipIndex::OwnershipIndex(redis::AsyncRedis& redis, upstream::UpstreamClien
       page_script_(kPageSource) {}
 
 void OwnershipIndex::remember(const std::string& upstream_name, const std::vector<Resource>& resources) {
-  rememberThen(upstream_name, resources, [](bool) {});
+  const auto changed = withoutRecent(upstream_name, resources);
+  rememberThen(upstream_name, changed, [](bool) {});
+}
+
+std::vector<Resource> OwnershipIndex::withoutRecent(const std::string& upstream_name,
+                                                    const std::vector<Resource>& resources) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Resource> changed;
+  std::lock_guard lock(recent_mutex_);
+  if (recent_.size() > kMaxRecent) recent_.clear();
+  for (const Resource& resource : resources) {
+    const std::string key = upstream_name + "/" + ownerField(resource.kind, resource.id);
+    const std::size_t hash = std::hash<std::string>{}(resource.owner + '\n' + resource.json);
+    Recent& recent = recent_[key];
+    if (recent.hash == hash && now - recent.stored < kRewriteAfter) continue;
+    recent = Recent{hash, now};
+    changed.push_back(resource);
+  }
+  return changed;
 }
 
 void OwnershipIndex::rememberThen(const std::string& upstream_name, const std::vector<Resource>& resources,

@@ -6,7 +6,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <chrono>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/log/logger.h"
@@ -50,7 +52,10 @@ class OwnershipIndex {
   OwnershipIndex(redis::AsyncRedis& redis, upstream::UpstreamClient& upstream, log::Logger& logger,
                  metrics::GatewayMetrics& metrics);
 
-  // Records resources seen in an upstream response. Fire and forget.
+  // Records resources seen in an upstream response. Fire and forget. A
+  // resource that this instance stored with the same owner and JSON less
+  // than kRewriteAfter ago is skipped, so repeated reads of an unchanged item
+  // cost no Redis call.
   void remember(const std::string& upstream_name, const std::vector<Resource>& resources);
 
   // Records resources and calls `done` once Redis stored them.
@@ -89,6 +94,19 @@ class OwnershipIndex {
   metrics::GatewayMetrics& metrics_;
   const redis::Script remember_script_;
   const redis::Script page_script_;
+
+  // What this instance last stored per "<upstream>/<kind>:<id>": a hash of
+  // owner and JSON, and when. Bounded by kMaxRecent entries.
+  struct Recent {
+    std::size_t hash = 0;
+    std::chrono::steady_clock::time_point stored;
+  };
+  static constexpr std::size_t kMaxRecent = 100000;
+  static constexpr std::chrono::seconds kRewriteAfter{60};
+  std::vector<Resource> withoutRecent(const std::string& upstream_name, const std::vector<Resource>& resources);
+
+  std::mutex recent_mutex_;
+  std::unordered_map<std::string, Recent> recent_;
 
   std::mutex rebuild_mutex_;
   // Callers waiting for the rebuild in progress, by upstream name.
