@@ -7,9 +7,11 @@
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
 #include "gateway/catalog/catalog_cache.h"
+#include "gateway/idempotency/idempotency_store.h"
 #include "gateway/quota/redis_quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
+#include "gateway/spend/redis_spend_ledger.h"
 #include "gateway/upstream/pooled_upstream_client.h"
 
 namespace fdgw::app {
@@ -106,8 +108,14 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   catalog_options.max_stale = config.catalog_cache.max_stale;
   catalog::CatalogCache catalog_cache(upstream_client, &redis_client, clock, logger, metrics,
                                       catalog_options);
+  spend::RedisSpendLedger spend_ledger(redis_client, clock, logger);
+  idempotency::RedisIdempotencyStore idempotency_store(redis_client, clock);
+  proxy::PipelineOptions pipeline_options;
+  pipeline_options.max_body_bytes = config.http.max_body_bytes;
+  pipeline_options.reconcile_after = config.spend.reconcile_after;
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  upstream_budget, {config.http.max_body_bytes}, &catalog_cache);
+                                  upstream_budget, pipeline_options, &catalog_cache, &spend_ledger,
+                                  &idempotency_store);
 
   std::atomic<bool> draining{false};
   http::Server server(
@@ -145,8 +153,8 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   server.stop();
   catalog_cache.stop();
   upstream_client.stop();
-  // Pending Redis callbacks use quota_engine and upstream_budget, which are
-  // destroyed before the client.
+  // Pending Redis callbacks use quota_engine, upstream_budget, spend_ledger
+  // and idempotency_store, which are destroyed before the client.
   redis_client.stop();
   logger.info("stopped");
   return 0;

@@ -76,15 +76,6 @@ std::int64_t utcSeconds(int year, int month, int day, int hour, int minute, int 
   return static_cast<std::int64_t>(timegm(&parts));
 }
 
-template <typename Value>
-Value waitFor(std::future<Value>& future) {
-  if (future.wait_for(5s) != std::future_status::ready) {
-    ADD_FAILURE() << "no result within 5 s";
-    return Value{};
-  }
-  return future.get();
-}
-
 class QuotaEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -114,7 +105,7 @@ class QuotaEngineTest : public ::testing::Test {
     auto future = promise->get_future();
     (engine != nullptr ? engine : engine_)
         ->check(kTenant, plan, route, [promise](Decision decision) { promise->set_value(decision); });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   std::vector<QuotaResult> usage(const config::Plan& plan) {
@@ -123,7 +114,7 @@ class QuotaEngineTest : public ::testing::Test {
     engine_->usage(kTenant, plan, [promise](std::vector<QuotaResult> results) {
       promise->set_value(std::move(results));
     });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   // Waits until checks are decided by Redis again, after a failure.
@@ -315,7 +306,7 @@ TEST_F(QuotaEngineTest, TwoInstancesShareLimit) {
 
   int allowed = 0;
   for (auto& result : results) {
-    const Decision decision = waitFor(result);
+    const Decision decision = test::waitFor(result);
     EXPECT_FALSE(decision.redis_failed);
     if (decision.allowed) ++allowed;
   }

@@ -9,8 +9,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace fdgw::test {
 
@@ -105,6 +109,27 @@ bool eventually(Condition condition, std::chrono::milliseconds limit = std::chro
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+// Returns the value of `future`, or a default value and a test failure when
+// it is not ready within 5 s.
+template <typename Value>
+Value waitFor(std::future<Value>& future) {
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "no result within 5 s";
+    return Value{};
+  }
+  return future.get();
+}
+
+// Calls `operation` with a callback and waits for the value it delivers, as
+// waitFor does.
+template <typename Value, typename Operation>
+Value await(Operation operation) {
+  auto promise = std::make_shared<std::promise<Value>>();
+  auto future = promise->get_future();
+  operation([promise](Value value) { promise->set_value(std::move(value)); });
+  return waitFor(future);
 }
 
 }  // namespace fdgw::test
