@@ -6,6 +6,7 @@
 
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
+#include "gateway/proxy/spend_reconciler.h"
 #include "gateway/catalog/catalog_cache.h"
 #include "gateway/idempotency/idempotency_store.h"
 #include "gateway/quota/redis_quota_engine.h"
@@ -116,6 +117,14 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
                                   upstream_budget, pipeline_options, &catalog_cache, &spend_ledger,
                                   &idempotency_store);
+  proxy::ReconcilerOptions reconciler_options;
+  reconciler_options.interval = config.spend.reconcile_interval;
+  // One reservation needs up to a dozen upstream calls (user, order pages),
+  // so other instances wait that long before they retry it.
+  reconciler_options.claim = longestUpstreamTimeout(config) * 12 + std::chrono::seconds(60);
+  proxy::SpendReconciler reconciler(store, upstream_client, upstream_budget, &catalog_cache, spend_ledger,
+                                    &idempotency_store, logger, metrics, reconciler_options);
+  reconciler.start();
 
   std::atomic<bool> draining{false};
   http::Server server(
@@ -151,10 +160,11 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
     logger.warn("stop_with_requests_in_flight", {{"inflight", pipeline.inflight()}});
   }
   server.stop();
+  reconciler.stop();
   catalog_cache.stop();
   upstream_client.stop();
-  // Pending Redis callbacks use quota_engine, upstream_budget, spend_ledger
-  // and idempotency_store, which are destroyed before the client.
+  // Pending Redis callbacks use quota_engine, upstream_budget, spend_ledger,
+  // idempotency_store and reconciler, which are destroyed before the client.
   redis_client.stop();
   logger.info("stopped");
   return 0;

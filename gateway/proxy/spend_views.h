@@ -45,6 +45,10 @@ std::string transactionsBody(const spend::LedgerPage& page, const TransactionQue
 // 2026-12-05T14:03:07.123Z.
 std::string formatTimestamp(std::int64_t unix_ms);
 
+// Reads a UTC time such as 2026-12-05T14:03:07Z or 2026-12-05T14:03:07.123Z
+// into Unix milliseconds. Returns nullopt for any other text.
+std::optional<std::int64_t> parseTimestamp(std::string_view text);
+
 // Messages for tenants in English or Spanish.
 std::string spendLimitMessage(spend::ReserveStatus status, std::int64_t order_cents,
                               std::int64_t remaining_cents, const config::SpendLimits& limits,

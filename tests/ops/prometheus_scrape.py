@@ -244,7 +244,8 @@ class Servers:
         port = free_port()
         self.redis = self.processes.start("redis", [
             self.args.redis_server, "--port", str(port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", self.work_dir])
+            "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+            "--dir", self.work_dir])
         self.redis_url = f"redis://127.0.0.1:{port}/0"
 
         def redis_answers():
