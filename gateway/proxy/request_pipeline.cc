@@ -87,7 +87,7 @@ struct RequestPipeline::Exchange {
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
-  std::string idempotency_record;  // Redis key of the Idempotency-Key record this request holds
+  std::string idempotency_record;  // Redis key of the Idempotency-Key record this request owns
   bool idempotency_settled = false;
   std::optional<spend::Reservation> reservation;  // an order's held spend
   bool order_committed = false;
@@ -552,7 +552,7 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
 }
 
 // The spend and idempotency steps follow. They sit between the upstream
-// budget and the upstream call (reserveSpend), around the upstream answer
+// budget and the upstream call (reserveSpend), around the upstream response
 // (sendUpstream) and before the response leaves (settleIdempotency).
 
 namespace {
@@ -688,6 +688,9 @@ void RequestPipeline::placeReservation(std::shared_ptr<Exchange> exchange, const
   reservation.prepaid = tenant.plan.wallet_enabled;
   reservation.time_zone = tenant.plan.time_zone;
   reservation.upstream = tenant.upstream;
+  // NOTE: reconciliation looks the order up by this owner, so the owner must
+  // be the one the upstream receives. A tenancy step that rewrites
+  // reference_id after this point must store the rewritten id here.
   reservation.owner_field = order.owner_field;
   reservation.owner = order.owner;
   reservation.sku = order.sku;

@@ -75,7 +75,8 @@ class RequestPipeline {
   // path's own steps.
   //
   // Takes the Idempotency-Key record of POST /orders, /refund and /tickets,
-  // or answers a repeat from it, then continues with the upstream budget.
+  // or replays the first response to a repeat, then continues with the
+  // upstream budget.
   void claimIdempotencyKey(std::shared_ptr<Exchange> exchange, RouteMatch match,
                            const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
   // Holds an order's total at the tenant's prices against its spend limits
@@ -88,7 +89,7 @@ class RequestPipeline {
                         std::shared_ptr<IncomingRequest> request, const OrderRequest& order,
                         std::int64_t amount_cents);
   // Sends the upstream call. An order's reservation is settled, and a
-  // refund credited, before `done` sees the answer.
+  // refund credited, before `done` receives the response.
   void sendUpstream(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                     const PolicySnapshot::Upstream& upstream_entry, upstream::UpstreamRequest call,
                     upstream::UpstreamCompletion done);
@@ -100,7 +101,7 @@ class RequestPipeline {
   void deferOrder(const std::shared_ptr<Exchange>& exchange, std::function<void()> next);
   void creditRefund(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                     const upstream::UpstreamResponse& answer, std::function<void()> next);
-  // Answers /credits/balance and /credits/transactions from the tenant's own
+  // Serves /credits/balance and /credits/transactions from the tenant's own
   // wallet and ledger.
   void serveCredits(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                     const IncomingRequest& request);

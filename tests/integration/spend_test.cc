@@ -154,7 +154,7 @@ TEST_F(SpendTest, TwoInstancesStayWithinLimit) {
   }
   std::int64_t accepted = 0;
   std::int64_t accepted_cents = 0;
-  std::int64_t refused = 0;
+  std::int64_t rejected = 0;
   for (auto& result : results) {
     const HttpResult response = result.get();
     if (response.status == 201) {
@@ -163,16 +163,16 @@ TEST_F(SpendTest, TwoInstancesStayWithinLimit) {
     } else {
       EXPECT_EQ(response.status, 402) << response.body;
       EXPECT_EQ(response.json()["code"], "spend_limit_exceeded");
-      ++refused;
+      ++rejected;
     }
   }
 
   EXPECT_LE(accepted_cents, 10000) << "the accepted orders together stay within the limit";
   EXPECT_EQ(accepted, fitting);
-  EXPECT_EQ(refused, 30 - fitting);
+  EXPECT_EQ(rejected, 30 - fitting);
   EXPECT_EQ(accepted_cents, accepted * unit);
   EXPECT_EQ(static_cast<std::int64_t>(simulatorOrders(*sim_).size()), accepted)
-      << "refused orders never reached the upstream";
+      << "rejected orders never reached the upstream";
   const Json day = balanceOf(first)["spend"]["day"];
   EXPECT_EQ(cents(day["spent"]), accepted_cents);
   EXPECT_EQ(day["reserved"], 0);
@@ -265,7 +265,7 @@ TEST_F(SpendTest, TimeoutChargedFromUpstreamRecords) {
   const std::int64_t unit = unitPriceCents(gateway);
   topUp(gateway, "100");
 
-  // The simulator records the order at once and answers after 2.5 s.
+  // The simulator records the order at once and responds after 2.5 s.
   sim_->setFaults({{"latency_ms", 2500}});
   const auto timed_out = gateway.call(kAlpha, "POST", "/orders", orderBody("slow-1", 2));
   EXPECT_EQ(timed_out.status, 504) << timed_out.body;
