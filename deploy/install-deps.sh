@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libpistache-dev libcurl4-openssl-dev nlohmann-json3-dev libhiredis-dev
   libyaml-cpp-dev prometheus-cpp-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev zlib1g-dev
   redis-server curl prometheus
 )
 

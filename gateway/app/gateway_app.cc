@@ -9,6 +9,7 @@
 #include "gateway/proxy/spend_reconciler.h"
 #include "gateway/catalog/catalog_cache.h"
 #include "gateway/idempotency/idempotency_store.h"
+#include "gateway/tenancy/ownership_index.h"
 #include "gateway/quota/redis_quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
@@ -61,6 +62,7 @@ std::map<std::string, std::shared_ptr<const upstream::UpstreamTarget>> resolveUp
     target->timeout = upstream.timeout;
     target->connect_timeout = upstream.connect_timeout;
     target->requests_per_minute = upstream.requests_per_minute;
+    target->shared = upstream.shared;
     for (auto [variable, destination] : {std::pair{&upstream.api_key_env, &target->api_key},
                                          std::pair{&upstream.api_secret_env, &target->api_secret}}) {
       const char* value = std::getenv(variable->c_str());
@@ -102,21 +104,22 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   common::SystemClock clock;
   upstream::PooledUpstreamClient upstream_client(logger, config.upstream_threads);
   redis::AsyncRedis redis_client(config.redis, clock, logger);
-  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger);
   quota::RedisUpstreamBudget upstream_budget(redis_client, clock, logger);
+  quota::RedisQuotaEngine quota_engine(redis_client, clock, logger, upstream_budget);
   catalog::CatalogCacheOptions catalog_options;
   catalog_options.ttl = config.catalog_cache.ttl;
   catalog_options.max_stale = config.catalog_cache.max_stale;
   catalog::CatalogCache catalog_cache(upstream_client, &redis_client, clock, logger, metrics,
                                       catalog_options);
+  tenancy::OwnershipIndex ownership(redis_client, upstream_client, logger, metrics);
   spend::RedisSpendLedger spend_ledger(redis_client, clock, logger);
   idempotency::RedisIdempotencyStore idempotency_store(redis_client, clock);
   proxy::PipelineOptions pipeline_options;
   pipeline_options.max_body_bytes = config.http.max_body_bytes;
   pipeline_options.reconcile_after = config.spend.reconcile_after;
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  upstream_budget, pipeline_options, &catalog_cache, &spend_ledger,
-                                  &idempotency_store);
+                                  upstream_budget, pipeline_options, &catalog_cache, &ownership,
+                                  &spend_ledger, &idempotency_store);
   proxy::ReconcilerOptions reconciler_options;
   reconciler_options.interval = config.spend.reconcile_interval;
   // One reservation needs up to a dozen upstream calls (user, order pages),

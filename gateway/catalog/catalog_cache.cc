@@ -202,21 +202,38 @@ void CatalogCache::lockOrWait(const std::shared_ptr<Fetch>& fetch) {
                   });
 }
 
+void CatalogCache::readFreshShared(const std::shared_ptr<Fetch>& fetch, std::function<void()> otherwise) {
+  redis_->command({"GET", fetch->data_key}, [this, fetch, otherwise = std::move(otherwise)](redis::RedisReply reply) {
+    if (reply.type == redis::RedisReply::Type::kString) {
+      auto parsed = parseSerializedCatalog(reply.text);
+      if (auto* data = std::get_if<std::shared_ptr<CatalogData>>(&parsed); data && isFresh(**data)) {
+        complete(fetch, std::move(*data), "");
+        return;
+      }
+    }
+    otherwise();
+  });
+}
+
 void CatalogCache::pollShared(const std::shared_ptr<Fetch>& fetch) {
   timers_.schedule(options_.poll_interval, [this, fetch] {
-    redis_->command({"GET", fetch->data_key}, [this, fetch](redis::RedisReply reply) {
-      if (reply.type == redis::RedisReply::Type::kString) {
-        auto parsed = parseSerializedCatalog(reply.text);
-        if (auto* data = std::get_if<std::shared_ptr<CatalogData>>(&parsed); data && isFresh(**data)) {
-          complete(fetch, std::move(*data), "");
-          return;
-        }
-      }
+    readFreshShared(fetch, [this, fetch] {
       if (clock_.monotonicNow() >= fetch->wait_deadline) {
         complete(fetch, nullptr, "another gateway instance held the catalog fetch lock and stored no catalog in time");
         return;
       }
-      pollShared(fetch);
+      // A lock holder whose fetch failed releases the lock without storing
+      // a copy, so there is nothing left to wait for. The copy is read once
+      // more in case it was stored between the two reads.
+      redis_->command({"EXISTS", fetch->lock_key}, [this, fetch](redis::RedisReply exists) {
+        if (exists.type != redis::RedisReply::Type::kInteger || exists.integer != 0) {
+          pollShared(fetch);
+          return;
+        }
+        readFreshShared(fetch, [this, fetch] {
+          complete(fetch, nullptr, "the gateway instance that held the catalog fetch lock stored no catalog");
+        });
+      });
     });
   });
 }

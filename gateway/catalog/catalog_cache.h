@@ -125,6 +125,9 @@ class CatalogCache final : public CatalogSource {
   void loadShared(const std::shared_ptr<Fetch>& fetch);
   void lockOrWait(const std::shared_ptr<Fetch>& fetch);
   void pollShared(const std::shared_ptr<Fetch>& fetch);
+  // Completes the fetch with the copy in Redis when it is fresh, and calls
+  // `otherwise` when there is none.
+  void readFreshShared(const std::shared_ptr<Fetch>& fetch, std::function<void()> otherwise);
   void fetchUpstream(const std::shared_ptr<Fetch>& fetch);
   // Sends GET `path` for one page and passes the body of a 200 answer to
   // `on_success`; any other outcome fails the fetch.

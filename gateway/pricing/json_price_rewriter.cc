@@ -30,6 +30,13 @@ struct FoundNumber {
   TokenSpan enclosing_object;  // length 0 when no object contains the number
 };
 
+// A string value of a watched object key.
+struct FoundString {
+  std::string key;
+  std::string value;  // unescaped UTF-8
+  TokenSpan token;    // including the quotes
+};
+
 // Number tokens of "usd" and "mxn" among the direct members of a money object.
 struct MoneyMembers {
   std::optional<TokenSpan> usd;
@@ -105,6 +112,11 @@ class MoneyScanner {
 
   std::vector<FoundMoney>& found() { return found_; }
   std::vector<FoundNumber>& foundNumbers() { return found_numbers_; }
+
+  // Makes scan() record every string value of an object member named in
+  // `keys`, at any depth.
+  void collectStringsOf(const std::vector<std::string>& keys) { string_keys_ = &keys; }
+  const std::vector<FoundString>& strings() const { return strings_; }
 
   // Makes scan() record the span of every element of the arrays at `path`.
   void collectElementsOf(JsonPath path) { element_parent_ = std::move(path); }
@@ -230,6 +242,12 @@ class MoneyScanner {
 
       if (money != nullptr && (key == "usd" || key == "mxn")) {
         if (!parseMoneyMember(*money, key)) return false;
+      } else if (peek() == '"' && string_keys_ != nullptr &&
+                 std::find(string_keys_->begin(), string_keys_->end(), key) != string_keys_->end()) {
+        const std::size_t start = pos_;
+        std::string value;
+        if (!parseString(&value)) return false;
+        strings_.push_back(FoundString{std::move(key), std::move(value), TokenSpan{start, pos_ - start}});
       } else {
         path_.push_back(std::move(key));
         if (!parseValue()) return false;
@@ -487,6 +505,8 @@ class MoneyScanner {
   std::vector<FoundMoney> found_;
   std::vector<FoundNumber> found_numbers_;
   std::optional<JsonPath> element_parent_;
+  const std::vector<std::string>* string_keys_ = nullptr;
+  std::vector<FoundString> strings_;
   std::vector<TokenSpan> elements_;
   PricingError error_;
 };
@@ -617,6 +637,24 @@ std::variant<std::vector<std::string_view>, PricingError> arrayElements(std::str
   elements.reserve(scanner.elements().size());
   for (const TokenSpan& span : scanner.elements()) elements.push_back(document.substr(span.offset, span.length));
   return elements;
+}
+
+std::variant<std::string, PricingError> rewriteStrings(std::string_view document,
+                                                       const std::vector<std::string>& keys,
+                                                       const StringRewrite& rewrite) {
+  const std::vector<MoneySite> no_money_sites;
+  const std::vector<NumberSite> no_number_sites;
+  MoneyScanner scanner(document, no_money_sites, no_number_sites);
+  scanner.collectStringsOf(keys);
+  if (auto error = scanner.scan()) return *error;
+
+  std::vector<Replacement> replacements;
+  for (const FoundString& found : scanner.strings()) {
+    std::optional<std::string> value = rewrite(found.key, found.value);
+    if (!value) continue;
+    replacements.push_back({found.token, nlohmann::json(*value).dump()});
+  }
+  return applyReplacements(document, replacements);
 }
 
 std::variant<std::string, PricingError> rewriteJsonAmounts(std::string_view document,

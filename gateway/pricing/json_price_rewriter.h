@@ -118,4 +118,16 @@ std::variant<std::string, PricingError> rewriteJsonAmounts(std::string_view docu
 std::variant<std::vector<std::string_view>, PricingError> arrayElements(std::string_view document,
                                                                       const JsonPath& array_path);
 
+// Returns the new text of a string value, or std::nullopt to keep it. `key`
+// is the object key of the value and `value` its unescaped UTF-8 text.
+using StringRewrite = std::function<std::optional<std::string>(const std::string& key, const std::string& value)>;
+
+// Validates `document` as rewriteMoney does and calls `rewrite` for every
+// string value whose object key is one of `keys`, at any depth. A replaced
+// value is written as a JSON string with nlohmann::json's escaping; every
+// other byte is kept.
+std::variant<std::string, PricingError> rewriteStrings(std::string_view document,
+                                                       const std::vector<std::string>& keys,
+                                                       const StringRewrite& rewrite);
+
 }  // namespace fdgw::pricing

@@ -10,6 +10,7 @@
 #include "gateway/catalog/catalog_query.h"
 #include "gateway/pricing/money.h"
 #include "gateway/pricing/response_pricer.h"
+#include "gateway/tenancy/tenancy.h"
 #include "gateway/proxy/response_mapping.h"
 #include "gateway/proxy/spend_views.h"
 
@@ -84,6 +85,7 @@ struct RequestPipeline::Exchange {
   std::optional<quota::QuotaResult> tightest_quota;  // for the RateLimit-* headers
   std::string upstream_query;                        // canonical, with its '?'
   std::int64_t order_cost_usd_cents = 0;             // upstream total of a created order
+  bool isolated = false;                             // the tenancy step has run
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
@@ -92,14 +94,16 @@ struct RequestPipeline::Exchange {
   std::optional<spend::Reservation> reservation;  // an order's held spend
   bool order_committed = false;
   bool order_deferred = false;  // outcome unknown: reconciliation settles the reservation
+  bool spend_reserved = false;  // the spend step has run
+  bool upstream_called = false;  // the request was sent upstream
 };
 
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
                                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                                  quota::UpstreamBudget& budget, PipelineOptions options,
-                                 catalog::CatalogSource* catalog, spend::SpendLedger* spend,
-                                 idempotency::IdempotencyStore* idempotency)
+                                 catalog::CatalogSource* catalog, tenancy::OwnershipIndex* ownership,
+                                 spend::SpendLedger* spend, idempotency::IdempotencyStore* idempotency)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
@@ -109,6 +113,7 @@ RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient
       budget_(budget),
       options_(options),
       catalog_(catalog),
+      ownership_(ownership),
       spend_(spend),
       idempotency_(idempotency) {}
 
@@ -211,67 +216,94 @@ void RequestPipeline::handle(IncomingRequest request, Responder respond) {
 
 void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
                                   const config::Tenant& tenant, IncomingRequest request) {
-  // 5. Quotas: every matching quota is checked and counted in one step. The
-  // decision may arrive on the Redis client's thread; `exchange` keeps the
-  // snapshot (and so `tenant`) alive until then.
-  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
-  quotas_.check(tenant.id, tenant.plan, exchange->route_id,
-                [this, exchange, match = std::move(match), &tenant,
-                 shared_request](quota::Decision decision) {
-                  for (const auto& result : decision.quotas) {
-                    metrics_.recordQuotaDecision(
-                        tenant.id, result.name, quota::outcomeName(result.outcome), result.limit,
-                        std::max<std::int64_t>(result.limit - result.remaining, 0));
-                  }
-                  if (decision.redis_failed) metrics_.recordRedisError("quota_check");
-                  exchange->tightest_quota = decision.tightest;
-                  if (!decision.allowed) {
-                    rejectRateLimited(exchange, decision);
-                    return;
-                  }
-                  if (catalog_ != nullptr && catalog::isCachedCatalogRoute(exchange->route_id)) {
+  // 5. Quotas and 6. the upstream budget, in one atomic step. Every matching
+  // quota is checked and counted, and only a request that they admit takes
+  // one request from the budget that all tenants and instances of the
+  // upstream account share. Orders and refunds may use a reserve that
+  // listing cannot. The decision may arrive on the Redis client's thread,
+  // and `exchange` keeps the snapshot, so `tenant` and `upstream`, alive.
+  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
+  if (upstream_entry == exchange->snapshot->upstreams.end()) {
+    // The quotas still count the request before the 500, as for every
+    // request that passes them.
+    quotas_.check(tenant.id, tenant.plan, exchange->route_id,
+                  [this, exchange, &tenant](quota::Decision decision) {
+                    if (!applyQuotaDecision(exchange, tenant, decision)) return;
+                    reject(exchange, {common::ErrorCode::kInternal, "",
+                                      "tenant " + tenant.id + " names unknown upstream " +
+                                          tenant.upstream});
+                  });
+    return;
+  }
+  // Catalog routes are served from the catalog cache, so they take quota
+  // but no upstream budget.
+  if (catalog_ != nullptr && catalog::isCachedCatalogRoute(exchange->route_id)) {
+    auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+    quotas_.check(tenant.id, tenant.plan, exchange->route_id,
+                  [this, exchange, match = std::move(match), &tenant,
+                   shared_request](quota::Decision decision) {
+                    if (!applyQuotaDecision(exchange, tenant, decision)) return;
                     serveCatalog(exchange, match, tenant, shared_request);
+                  });
+    return;
+  }
+  const PolicySnapshot::Upstream* upstream = &upstream_entry->second;
+  const quota::BudgetRequest budget{
+      tenant.upstream, upstream->target->requests_per_minute,
+      exchange->route_id == "orders.create" || exchange->route_id == "refunds.create"};
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  quotas_.admit(tenant.id, tenant.plan, exchange->route_id, budget,
+                [this, exchange, match = std::move(match), &tenant, upstream,
+                 shared_request](quota::Admission admission) {
+                  if (!applyQuotaDecision(exchange, tenant, admission.quotas)) return;
+                  if (!admission.budget) {
+                    reject(exchange, {common::ErrorCode::kInternal, "",
+                                      "quota engine returned no budget decision for an "
+                                      "admitted request"});
                     return;
                   }
                   if (spend_ != nullptr && isCreditsRoute(exchange->route_id)) {
                     serveCredits(exchange, tenant, *shared_request);
                     return;
                   }
-                  claimIdempotencyKey(exchange, match, tenant, shared_request);
+                  applyBudgetDecision(exchange, match, tenant, *upstream, *admission.budget,
+                                      std::move(*shared_request));
                 });
 }
 
-void RequestPipeline::acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
-                                    const config::Tenant& tenant,
-                                    std::shared_ptr<IncomingRequest> request) {
-  // 6. The upstream account's own budget, shared with every tenant and
-  // instance. Orders and refunds may use a reserve that listing cannot.
-  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
-  if (upstream_entry == exchange->snapshot->upstreams.end()) {
-    reject(exchange, {common::ErrorCode::kInternal, "",
-                      "tenant " + tenant.id + " names unknown upstream " + tenant.upstream});
+bool RequestPipeline::applyQuotaDecision(const std::shared_ptr<Exchange>& exchange,
+                                         const config::Tenant& tenant,
+                                         const quota::Decision& decision) {
+  for (const auto& result : decision.quotas) {
+    metrics_.recordQuotaDecision(tenant.id, result.name, quota::outcomeName(result.outcome),
+                                 result.limit,
+                                 std::max<std::int64_t>(result.limit - result.remaining, 0));
+  }
+  if (decision.redis_failed) metrics_.recordRedisError("quota_check");
+  exchange->tightest_quota = decision.tightest;
+  if (!decision.allowed) {
+    rejectRateLimited(exchange, decision);
+    return false;
+  }
+  return true;
+}
+
+void RequestPipeline::applyBudgetDecision(std::shared_ptr<Exchange> exchange,
+                                          const RouteMatch& match, const config::Tenant& tenant,
+                                          const PolicySnapshot::Upstream& upstream,
+                                          const quota::BudgetDecision& decision,
+                                          IncomingRequest request) {
+  if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
+  upstream.series->setBudgetRemaining(static_cast<double>(decision.remaining));
+  if (!decision.allowed) {
+    common::Error error{common::ErrorCode::kUpstreamBusy, "",
+                        "upstream budget of " + tenant.upstream + " spent"};
+    exchange->error_code = std::string(common::codeName(error.code));
+    finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
+                                   static_cast<int>(decision.retry_after_seconds)));
     return;
   }
-  const bool priority =
-      exchange->route_id == "orders.create" || exchange->route_id == "refunds.create";
-  // The snapshot held by `exchange` owns the entry until the request ends.
-  const PolicySnapshot::Upstream* upstream = &upstream_entry->second;
-  budget_.acquire(
-      tenant.upstream, upstream->target->requests_per_minute, tenant.id, priority,
-      [this, exchange, match = std::move(match), &tenant, request,
-       upstream](quota::BudgetDecision decision) {
-        if (decision.redis_failed) metrics_.recordRedisError("upstream_budget");
-        upstream->series->setBudgetRemaining(static_cast<double>(decision.remaining));
-        if (!decision.allowed) {
-          common::Error error{common::ErrorCode::kUpstreamBusy, "",
-                              "upstream budget of " + tenant.upstream + " spent"};
-          exchange->error_code = std::string(common::codeName(error.code));
-          finish(exchange, errorResponse(error, exchange->request_id, exchange->language,
-                                         static_cast<int>(decision.retry_after_seconds)));
-          return;
-        }
-        reserveSpend(exchange, match, tenant, *upstream, std::move(*request));
-      });
+  claimIdempotencyKey(std::move(exchange), match, tenant, upstream, std::move(request));
 }
 
 void RequestPipeline::rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
@@ -317,6 +349,16 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                               const PolicySnapshot::Upstream& upstream_entry,
                               IncomingRequest request) {
   exchange->upstream_name = tenant.upstream;
+  if (ownership_ != nullptr && upstream_entry.target->shared && !exchange->isolated) {
+    exchange->isolated = true;
+    isolate(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
+  if (spend_ != nullptr && exchange->route_id == "orders.create" && !exchange->spend_reserved) {
+    exchange->spend_reserved = true;
+    reserveSpend(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
 
   upstream::UpstreamRequest call;
   call.target = upstream_entry.target;
@@ -354,16 +396,273 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
                                          {"detail", mapped.error->detail}});
       }
     }
-    if (mapped.error || !tenant.plan.markup || !pricing::routeShowsPrices(exchange->route_id)) {
+    if (mapped.error) {
+      // On a shared account an unknown id must look exactly like another
+      // tenant's id, so the upstream's own 404 message is not passed on.
+      if (exchange->isolated && answer.status == 404) {
+        exchange->error_code = std::string(common::codeName(common::ErrorCode::kNotFound));
+        mapped.response = errorResponse({common::ErrorCode::kNotFound, "", ""}, exchange->request_id,
+                                        exchange->language);
+      }
       finish(exchange, std::move(mapped.response));
       return;
     }
-    finishPriced(exchange, tenant, upstream_entry, std::move(mapped.response));
+    deliverSuccess(exchange, tenant, upstream_entry, std::move(mapped.response));
   });
+}
+
+namespace {
+
+std::optional<tenancy::Kind> listedKind(std::string_view route_id) {
+  if (route_id == "users.list") return tenancy::Kind::kUser;
+  if (route_id == "orders.list") return tenancy::Kind::kOrder;
+  if (route_id == "esims.list") return tenancy::Kind::kEsim;
+  if (route_id == "bundles.list") return tenancy::Kind::kBundle;
+  if (route_id == "tickets.list") return tenancy::Kind::kTicket;
+  return std::nullopt;
+}
+
+const std::string* queryParameter(const IncomingRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.query) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+// Reads a whole number query parameter within [low, high], or `fallback`
+// when absent; std::nullopt when invalid.
+std::optional<std::int64_t> pageParameter(const IncomingRequest& request, std::string_view name,
+                                          std::int64_t fallback, std::int64_t low, std::int64_t high) {
+  const std::string* text = queryParameter(request, name);
+  if (text == nullptr) return fallback;
+  if (text->empty() || text->size() > 10 || text->find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const std::int64_t value = std::stoll(*text);
+  if (value < low || value > high) return std::nullopt;
+  return value;
+}
+
+// Adds the string at `key` of `body` (when present) to `ids`.
+void collectId(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
+               std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
+  const auto found = body.find(key);
+  if (found != body.end() && found->is_string()) ids.emplace_back(kind, found->get<std::string>());
+}
+
+void collectIds(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
+                std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
+  const auto found = body.find(key);
+  if (found == body.end() || !found->is_array()) return;
+  for (const auto& id : *found) {
+    if (id.is_string()) ids.emplace_back(kind, id.get<std::string>());
+  }
+}
+
+}  // namespace
+
+void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                              const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                              IncomingRequest request) {
+  const std::string& route = exchange->route_id;
+  if (route.rfind("analytics.", 0) == 0 || route.rfind("credits.", 0) == 0) {
+    // These show figures of the whole upstream organization.
+    reject(exchange, {common::ErrorCode::kForbidden, "",
+                      route + " shows organization-wide figures of a shared account"});
+    return;
+  }
+
+  // Lists without an upstream filter come from the ownership index.
+  if (const auto kind = listedKind(route)) {
+    const bool filtered_upstream = (route == "users.list" && queryParameter(request, "reference_id")) ||
+                                   (route == "orders.list" && queryParameter(request, "user_id"));
+    if (!filtered_upstream) {
+      serveOwnedList(exchange, tenant, upstream_entry, *kind, request);
+      return;
+    }
+  }
+
+  std::vector<std::pair<tenancy::Kind, std::string>> ids;
+  const auto path_id = match.parameters.empty() ? std::string() : match.parameters.front();
+  if (route == "users.update" || route == "users.delete") ids.emplace_back(tenancy::Kind::kUser, path_id);
+
+  // Rewrite the request into the tenant's namespace.
+  if (route == "users.list") {
+    if (const std::string* reference = queryParameter(request, "reference_id")) {
+      const auto decoded = common::percentDecode(*reference);
+      const auto stored = tenancy::namespacedReference(tenant.id, decoded.value_or(*reference));
+      exchange->upstream_query.clear();
+      auto query = request.query;
+      for (auto& [key, value] : query) {
+        if (key == "reference_id") value = stored;
+      }
+      exchange->upstream_query = canonicalQuery(query).value_or("");
+    }
+  }
+  if (route == "orders.list") {
+    // Filtering by another tenant's user finds nothing, like an unknown user.
+    const std::string user_id = *queryParameter(request, "user_id");
+    const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000).value_or(1);
+    const auto limit = pageParameter(request, "limit", 50, 1, 500).value_or(50);
+    auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+    ownership_->checkOwner(
+        upstream_entry.target, tenant.id, tenancy::Kind::kUser, user_id,
+        [this, exchange, match, &tenant, &upstream_entry, shared_request, page, limit](tenancy::Ownership ownership) {
+          if (ownership == tenancy::Ownership::kOwned) {
+            forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
+          } else if (ownership == tenancy::Ownership::kNotOwned) {
+            OutgoingResponse response;
+            response.body = R"({"success":true,"data":[],"pagination":{"page":)" + std::to_string(page) +
+                            R"(,"limit":)" + std::to_string(limit) + R"(,"total":0}})";
+            finish(exchange, std::move(response));
+          } else {
+            reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership lookup failed"});
+          }
+        });
+    return;
+  }
+  if (isBodyMethod(request.method) && !request.body.empty()) {
+    auto body = nlohmann::ordered_json::parse(request.body, nullptr, false);
+    if (body.is_object()) {
+      // Empty values stay empty, so the upstream still rejects them.
+      if ((route == "orders.create" || route == "users.update") && body.contains("reference_id") &&
+          body["reference_id"].is_string() && !body["reference_id"].get<std::string>().empty()) {
+        body["reference_id"] = tenancy::namespacedReference(tenant.id, body["reference_id"].get<std::string>());
+      }
+      if (route == "orders.create") collectId(body, "user_id", tenancy::Kind::kUser, ids);
+      if (route == "refunds.create") {
+        collectId(body, "order_id", tenancy::Kind::kOrder, ids);
+        collectId(body, "esim_id", tenancy::Kind::kEsim, ids);
+        collectIds(body, "esim_ids", tenancy::Kind::kEsim, ids);
+        collectIds(body, "bundle_ids", tenancy::Kind::kBundle, ids);
+      }
+      if (route == "tickets.create") {
+        collectId(body, "order_id", tenancy::Kind::kOrder, ids);
+        if (body.contains("subject") && body["subject"].is_string() &&
+            !body["subject"].get<std::string>().empty()) {
+          body["subject"] = tenancy::taggedSubject(tenant.id, body["subject"].get<std::string>());
+        }
+      }
+      request.body = body.dump();
+    }
+  }
+
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  requireOwnership(exchange, tenant, upstream_entry, std::move(ids),
+                   [this, exchange, match, &tenant, &upstream_entry, shared_request]() mutable {
+                     forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
+                   });
+}
+
+void RequestPipeline::requireOwnership(std::shared_ptr<Exchange> exchange, const config::Tenant& tenant,
+                                       const PolicySnapshot::Upstream& upstream_entry,
+                                       std::vector<std::pair<tenancy::Kind, std::string>> ids,
+                                       std::function<void()> next) {
+  if (ids.empty()) {
+    next();
+    return;
+  }
+  const auto [kind, id] = ids.back();
+  ids.pop_back();
+  ownership_->checkOwner(
+      upstream_entry.target, tenant.id, kind, id,
+      [this, exchange, &tenant, &upstream_entry, ids = std::move(ids),
+       next = std::move(next)](tenancy::Ownership ownership) mutable {
+        if (ownership == tenancy::Ownership::kFailed) {
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership lookup failed"});
+          return;
+        }
+        if (ownership == tenancy::Ownership::kNotOwned) {
+          reject(exchange, {common::ErrorCode::kNotFound, "", "id of another tenant or unknown"});
+          return;
+        }
+        requireOwnership(exchange, tenant, upstream_entry, std::move(ids), std::move(next));
+      });
+}
+
+void RequestPipeline::serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                     const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
+                                     const IncomingRequest& request) {
+  const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000);
+  const auto limit = pageParameter(request, "limit", 50, 1, 500);
+  if (!page || !limit) {
+    reject(exchange, {common::ErrorCode::kBadRequest,
+                      !page ? "Invalid page: expected a whole number from 1"
+                            : "Invalid limit: expected a whole number from 1 to 500",
+                      ""});
+    return;
+  }
+  ownership_->page(
+      upstream_entry.target, tenant.id, kind, *page, *limit,
+      [this, exchange, &tenant, &upstream_entry, page = *page, limit = *limit](tenancy::OwnedPage owned) {
+        if (!owned.ok) {
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership index unavailable"});
+          return;
+        }
+        std::string body = R"({"success":true,"data":[)";
+        for (std::size_t i = 0; i < owned.items.size(); ++i) {
+          if (i > 0) body += ',';
+          body += owned.items[i];
+        }
+        body += R"(],"pagination":{"page":)" + std::to_string(page) + R"(,"limit":)" + std::to_string(limit) +
+                R"(,"total":)" + std::to_string(owned.total) + "}}";
+
+        auto stripped = tenancy::stripNamespace(body, tenant.id);
+        if (stripped.index() != 0) {
+          reject(exchange, {common::ErrorCode::kInternal, "", "stored list item is invalid: " + std::get<1>(stripped)});
+          return;
+        }
+        OutgoingResponse response;
+        response.body = std::move(std::get<0>(stripped));
+        finishPriced(exchange, tenant, upstream_entry, std::move(response));
+      });
+}
+
+void RequestPipeline::deliverSuccess(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                     const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response) {
+  if (exchange->isolated && response.content_type.find("json") != std::string::npos) {
+    const auto body = nlohmann::ordered_json::parse(response.body, nullptr, false);
+    const auto resources = tenancy::resourcesIn(exchange->route_id, body);
+    // A single item read by id must be the tenant's own.
+    const auto& route = exchange->route_id;
+    const bool single = route == "users.get" || route == "orders.get" || route == "esims.get" ||
+                        route == "bundles.get" || route == "tickets.get";
+    if (single) {
+      const bool owned = !resources.empty() && resources.front().owner == tenant.id;
+      if (!owned) {
+        reject(exchange, {common::ErrorCode::kNotFound, "", "item belongs to another tenant or to none"});
+        return;
+      }
+    }
+    std::vector<tenancy::Resource> own;
+    for (const auto& resource : resources) {
+      if (resource.owner == tenant.id) own.push_back(resource);
+    }
+    ownership_->remember(tenant.upstream, own);
+    if (route == "users.delete") {
+      // The upstream deletes the user's orders, eSIMs and bundles too, and
+      // only a fresh scan shows which they were.
+      ownership_->rebuildTenantLists(tenant.upstream, tenant.id);
+    }
+
+    auto stripped = tenancy::stripNamespace(response.body, tenant.id);
+    if (stripped.index() != 0) {
+      reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "",
+                        "upstream response is not valid JSON: " + std::get<1>(stripped)});
+      return;
+    }
+    response.body = std::move(std::get<0>(stripped));
+  }
+
+  finishPriced(exchange, tenant, upstream_entry, std::move(response));
 }
 
 void RequestPipeline::finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                                    const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response) {
+  if (!tenant.plan.markup || !pricing::routeShowsPrices(exchange->route_id)) {
+    finish(exchange, std::move(response));
+    return;
+  }
   if (exchange->route_id == "orders.create") {
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (body.is_object() && body.contains("data") && body["data"].is_object() && body["data"].contains("total")) {
@@ -385,7 +684,7 @@ void RequestPipeline::finishPriced(const std::shared_ptr<Exchange>& exchange, co
     const pricing::PriceCalculator calculator(tenant.plan.markup);
     auto priced = pricing::priceResponse(exchange->route_id, response.body, calculator, lookup);
     if (const auto* error = std::get_if<pricing::PricingError>(&priced)) {
-      // The upstream's body holds wholesale costs, so it is never sent.
+      // The upstream's body contains wholesale costs, so it is never sent.
       logger_.error("response_pricing_failed", {{"request_id", exchange->request_id},
                                                 {"route", exchange->route_id},
                                                 {"tenant", exchange->tenant_id},
@@ -454,7 +753,7 @@ void RequestPipeline::serveCatalog(const std::shared_ptr<Exchange>& exchange, co
 }
 
 void RequestPipeline::recordOrder(const Exchange& exchange, const OutgoingResponse& response) {
-  if (exchange.upstream_name.empty()) {
+  if (!exchange.upstream_called) {
     metrics_.recordOrder(exchange.tenant_id, "rejected", 0, 0);
     return;
   }
@@ -551,9 +850,11 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
   respond(std::move(response));
 }
 
-// The spend and idempotency steps follow. They sit between the upstream
-// budget and the upstream call (reserveSpend), around the upstream response
-// (sendUpstream) and before the response leaves (settleIdempotency).
+// The spend and idempotency steps follow. The Idempotency-Key is claimed
+// after the upstream budget (claimIdempotencyKey). An order's spend is held
+// after tenant isolation, just before the upstream call (reserveSpend), and
+// settled around the upstream response (sendUpstream). The Idempotency-Key
+// record is stored before the response leaves (settleIdempotency).
 
 namespace {
 
@@ -568,12 +869,13 @@ bool hasSpendControls(const config::Plan& plan) {
 
 }  // namespace
 
-void RequestPipeline::claimIdempotencyKey(std::shared_ptr<Exchange> exchange, RouteMatch match,
+void RequestPipeline::claimIdempotencyKey(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
                                           const config::Tenant& tenant,
-                                          std::shared_ptr<IncomingRequest> request) {
-  const std::string* key = request->header("idempotency-key");
+                                          const PolicySnapshot::Upstream& upstream_entry,
+                                          IncomingRequest request) {
+  const std::string* key = request.header("idempotency-key");
   if (idempotency_ == nullptr || key == nullptr || !isIdempotentRoute(exchange->route_id)) {
-    acquireBudget(std::move(exchange), std::move(match), tenant, std::move(request));
+    forward(std::move(exchange), match, tenant, upstream_entry, std::move(request));
     return;
   }
   if (!idempotency::isValidKey(*key)) {
@@ -583,19 +885,17 @@ void RequestPipeline::claimIdempotencyKey(std::shared_ptr<Exchange> exchange, Ro
 
   // A record whose request died before completing it expires once that
   // request cannot be running any more. An order's reservation extends it.
-  std::chrono::milliseconds running_lifetime = options_.reconcile_after;
-  const auto upstream_entry = exchange->snapshot->upstreams.find(tenant.upstream);
-  if (upstream_entry != exchange->snapshot->upstreams.end()) {
-    running_lifetime += upstream_entry->second.target->timeout;
-  }
-  const std::string fingerprint = idempotency::requestFingerprint(exchange->route_id, request->body);
+  const std::chrono::milliseconds running_lifetime = options_.reconcile_after + upstream_entry.target->timeout;
+  // The tenant's own body, before tenant isolation rewrites it.
+  const std::string fingerprint = idempotency::requestFingerprint(exchange->route_id, request.body);
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
   idempotency_->begin(
       tenant.id, *key, fingerprint, exchange->request_id, running_lifetime,
-      [this, exchange, match = std::move(match), &tenant, request](idempotency::BeginResult result) mutable {
+      [this, exchange, match, &tenant, &upstream_entry, shared_request](idempotency::BeginResult result) {
         switch (result.status) {
           case idempotency::BeginStatus::kStarted:
             exchange->idempotency_record = result.record_key;
-            acquireBudget(exchange, std::move(match), tenant, request);
+            forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
             return;
           case idempotency::BeginStatus::kReplay: {
             OutgoingResponse response;
@@ -688,9 +988,8 @@ void RequestPipeline::placeReservation(std::shared_ptr<Exchange> exchange, const
   reservation.prepaid = tenant.plan.wallet_enabled;
   reservation.time_zone = tenant.plan.time_zone;
   reservation.upstream = tenant.upstream;
-  // NOTE: reconciliation looks the order up by this owner, so the owner must
-  // be the one the upstream receives. A tenancy step that rewrites
-  // reference_id after this point must store the rewritten id here.
+  // Reconciliation looks the order up by the owner that the upstream
+  // receives, which is the namespaced reference id on a shared account.
   reservation.owner_field = order.owner_field;
   reservation.owner = order.owner;
   reservation.sku = order.sku;
@@ -738,6 +1037,7 @@ void RequestPipeline::placeReservation(std::shared_ptr<Exchange> exchange, const
 void RequestPipeline::sendUpstream(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                                    const PolicySnapshot::Upstream& upstream_entry,
                                    upstream::UpstreamRequest call, upstream::UpstreamCompletion done) {
+  exchange->upstream_called = true;
   const bool refund = spend_ != nullptr && exchange->route_id == "refunds.create";
   if (!exchange->reservation && !refund) {
     upstream_.send(std::move(call), std::move(done));
@@ -980,7 +1280,7 @@ void RequestPipeline::settleIdempotency(const std::shared_ptr<Exchange>& exchang
   }
   // A response is kept when the upstream ran the request. A rejection by the
   // gateway (402, 429, 5xx) is not, so a retry runs again once it can pass.
-  const bool upstream_ran = !exchange->upstream_name.empty() && held->status < 500 && held->status != 429;
+  const bool upstream_ran = exchange->upstream_called && held->status < 500 && held->status != 429;
   if (!exchange->order_committed && !upstream_ran) {
     idempotency_->abandon(exchange->idempotency_record, exchange->request_id, deliver);
     return;

@@ -17,6 +17,7 @@
 #include "gateway/quota/quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/spend/spend_ledger.h"
+#include "gateway/tenancy/ownership_index.h"
 #include "gateway/upstream/upstream_client.h"
 
 namespace fdgw::proxy {
@@ -39,7 +40,8 @@ class RequestPipeline {
                   const common::Clock& clock, log::Logger& logger,
                   metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                   quota::UpstreamBudget& budget, PipelineOptions options,
-                  catalog::CatalogSource* catalog = nullptr, spend::SpendLedger* spend = nullptr,
+                  catalog::CatalogSource* catalog = nullptr,
+                  tenancy::OwnershipIndex* ownership = nullptr, spend::SpendLedger* spend = nullptr,
                   idempotency::IdempotencyStore* idempotency = nullptr);
 
   // Handles one request. `respond` runs exactly once, possibly after this
@@ -54,14 +56,38 @@ class RequestPipeline {
 
   void applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch match,
                    const config::Tenant& tenant, IncomingRequest request);
-  void acquireBudget(std::shared_ptr<Exchange> exchange, RouteMatch match,
-                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
+  // Records the quota metrics and the RateLimit-* values, and responds with
+  // 429 when the quotas rejected the request. Returns whether it may go on.
+  bool applyQuotaDecision(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                          const quota::Decision& decision);
+  void applyBudgetDecision(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                           const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream,
+                           const quota::BudgetDecision& decision, IncomingRequest request);
   void serveUsage(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant);
-  // Answers a catalog route from the catalog cache, with the tenant's markup.
+  // Serves a catalog route from the catalog cache, with the tenant's markup.
   void serveCatalog(const std::shared_ptr<Exchange>& exchange, const RouteMatch& match,
                     const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
-  // Delivers a successful upstream response with every price at the tenant's
-  // price.
+  // Keeps tenants of a shared upstream account apart before the upstream
+  // call: serves lists from the ownership index, checks every id the
+  // request names, and puts reference ids into the tenant's namespace. Calls
+  // forward() with the rewritten request when the call may go ahead.
+  void isolate(std::shared_ptr<Exchange> exchange, const RouteMatch& match, const config::Tenant& tenant,
+               const PolicySnapshot::Upstream& upstream_entry, IncomingRequest request);
+  // Checks that the tenant owns every id in `ids`, one after the other, then
+  // runs `next`. A foreign or unknown id ends the request with 404.
+  void requireOwnership(std::shared_ptr<Exchange> exchange, const config::Tenant& tenant,
+                        const PolicySnapshot::Upstream& upstream_entry,
+                        std::vector<std::pair<tenancy::Kind, std::string>> ids, std::function<void()> next);
+  // Serves a list route from the ownership index.
+  void serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                      const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
+                      const IncomingRequest& request);
+  // Applies ownership, namespaces and markup to a successful upstream
+  // response, then finishes the request.
+  void deliverSuccess(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                      const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response);
+  // Delivers a successful response with every price at the tenant's price
+  // (unchanged without markup or on a route without prices).
   void finishPriced(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                     const PolicySnapshot::Upstream& upstream_entry, OutgoingResponse response);
   void rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
@@ -75,12 +101,14 @@ class RequestPipeline {
   // path's own steps.
   //
   // Takes the Idempotency-Key record of POST /orders, /refund and /tickets,
-  // or replays the first response to a repeat, then continues with the
-  // upstream budget.
-  void claimIdempotencyKey(std::shared_ptr<Exchange> exchange, RouteMatch match,
-                           const config::Tenant& tenant, std::shared_ptr<IncomingRequest> request);
+  // or replays the first response to a repeat, then calls forward().
+  void claimIdempotencyKey(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                           const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                           IncomingRequest request);
   // Holds an order's total at the tenant's prices against its spend limits
-  // and wallet, then forwards the order. Other routes are forwarded at once.
+  // and wallet, then calls forward() again. forward() calls it after tenant
+  // isolation, so the reservation keeps the reference id that the upstream
+  // receives.
   void reserveSpend(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
                     const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
                     IncomingRequest request);
@@ -122,6 +150,7 @@ class RequestPipeline {
   quota::UpstreamBudget& budget_;
   PipelineOptions options_;
   catalog::CatalogSource* catalog_;
+  tenancy::OwnershipIndex* ownership_;
   spend::SpendLedger* spend_;
   idempotency::IdempotencyStore* idempotency_;
   RouteMatcher matcher_;

@@ -41,6 +41,26 @@ struct Decision {
   bool redis_failed = false;            // Redis failed or timed out: count it in fdgw_redis_errors_total
 };
 
+// One request's claim on the budget of the upstream account it will call.
+struct BudgetRequest {
+  std::string upstream;  // the name under `upstreams` in gateway.yaml
+  std::int64_t requests_per_minute = 0;
+  bool priority = false;  // orders and refunds, which may use the reserve
+};
+
+struct BudgetDecision {
+  bool allowed = true;
+  std::int64_t remaining = 0;            // requests left in the upstream's window
+  std::int64_t retry_after_seconds = 0;  // when rejected
+  bool redis_failed = false;
+};
+
+// Outcome of QuotaEngine::admit().
+struct Admission {
+  Decision quotas;
+  std::optional<BudgetDecision> budget;  // set exactly when the quotas admitted the request
+};
+
 // Per-tenant quotas, shared by every gateway instance. An interface, so the
 // request path can be tested with a fake.
 class QuotaEngine {
@@ -52,6 +72,15 @@ class QuotaEngine {
   // `done` runs exactly once, on any thread (inline when no quota matches).
   virtual void check(const std::string& tenant_id, const config::Plan& plan,
                      std::string_view route_id, std::function<void(Decision)> done) = 0;
+
+  // Checks and counts the quotas as check() does and, only when they admit
+  // the request, takes one request from the upstream budget described by
+  // `budget` (see UpstreamBudget::acquire), in one atomic step. A budget
+  // rejection leaves the quotas counted. `done` runs exactly once, on any
+  // thread.
+  virtual void admit(const std::string& tenant_id, const config::Plan& plan,
+                     std::string_view route_id, const BudgetRequest& budget,
+                     std::function<void(Admission)> done) = 0;
 
   // Reports the usage of every quota of the plan without counting (for
   // GET /gateway/usage). `done` runs exactly once, on any thread.

@@ -39,8 +39,8 @@ std::optional<QuotaResult> tightestOf(const std::vector<QuotaResult>& quotas) {
 }  // namespace
 
 RedisQuotaEngine::RedisQuotaEngine(redis::AsyncRedis& redis, const common::Clock& clock,
-                                   log::Logger& logger)
-    : redis_(redis), clock_(clock), logger_(logger), script_(quotaScriptSource()) {}
+                                   log::Logger& logger, RedisUpstreamBudget& budget)
+    : redis_(redis), clock_(clock), logger_(logger), budget_(budget) {}
 
 void RedisQuotaEngine::check(const std::string& tenant_id, const config::Plan& plan,
                              std::string_view route_id, std::function<void(Decision)> done) {
@@ -50,18 +50,52 @@ void RedisQuotaEngine::check(const std::string& tenant_id, const config::Plan& p
     done(Decision{});
     return;
   }
+  checkAndCount(tenant_id, std::move(quotas), now_ms, std::nullopt,
+                [done = std::move(done)](Admission admission) {
+                  done(std::move(admission.quotas));
+                });
+}
 
-  auto call = buildScriptCall(quotas, now_ms, /*count=*/true);
+void RedisQuotaEngine::admit(const std::string& tenant_id, const config::Plan& plan,
+                             std::string_view route_id, const BudgetRequest& budget,
+                             std::function<void(Admission)> done) {
+  const std::int64_t now_ms = unixMilliseconds(clock_.now());
+  // The script runs even when no quota matches, because the budget is still taken.
+  checkAndCount(tenant_id, countedQuotas(tenant_id, plan, &route_id, now_ms), now_ms, budget,
+                std::move(done));
+}
+
+void RedisQuotaEngine::checkAndCount(const std::string& tenant_id,
+                                     std::vector<CountedQuota> quotas, std::int64_t now_ms,
+                                     std::optional<BudgetRequest> budget,
+                                     std::function<void(Admission)> done) {
+  std::optional<BudgetCall> budget_call;
+  if (budget) budget_call = budgetCall(*budget, tenant_id);
+  auto call = buildScriptCall(quotas, now_ms, /*count=*/true,
+                              budget_call ? &*budget_call : nullptr);
   redis_.evalScript(
-      script_, std::move(call.keys), std::move(call.args),
-      [this, tenant_id, quotas = std::move(quotas), now_ms,
+      admissionScript(), std::move(call.keys), std::move(call.args),
+      [this, tenant_id, quotas = std::move(quotas), now_ms, budget = std::move(budget),
        done = std::move(done)](redis::RedisReply reply) {
-        if (auto result = parseScriptReply(reply, quotas.size())) {
-          done(decideFromRedis(quotas, *result));
+        Admission admission;
+        if (auto result = parseScriptReply(reply, quotas.size(), budget.has_value())) {
+          admission.quotas = decideFromRedis(quotas, *result);
+          if (result->budget) admission.budget = budgetDecisionOf(*result->budget);
+          done(std::move(admission));
           return;
         }
-        logRedisFailure("quota_check", tenant_id, reply);
-        done(decideWithoutRedis(quotas, now_ms, /*count=*/true));
+
+        // As in the script, the quotas decide first, and only a request that
+        // they admit takes budget, here from this instance's own window.
+        if (!quotas.empty()) {
+          logRedisFailure("quota_check", tenant_id, reply);
+          admission.quotas = decideWithoutRedis(quotas, now_ms, /*count=*/true);
+        }
+        if (budget && admission.quotas.allowed) {
+          admission.budget = budget_.acquireWithoutRedis(
+              *budget, tenant_id, now_ms, reply.isError() ? reply.text : "unexpected reply");
+        }
+        done(std::move(admission));
       });
 }
 
@@ -76,10 +110,10 @@ void RedisQuotaEngine::usage(const std::string& tenant_id, const config::Plan& p
 
   auto call = buildScriptCall(quotas, now_ms, /*count=*/false);
   redis_.evalScript(
-      script_, std::move(call.keys), std::move(call.args),
+      admissionScript(), std::move(call.keys), std::move(call.args),
       [this, tenant_id, quotas = std::move(quotas), now_ms,
        done = std::move(done)](redis::RedisReply reply) {
-        auto result = parseScriptReply(reply, quotas.size());
+        auto result = parseScriptReply(reply, quotas.size(), /*took_budget=*/false);
         if (!result) {
           logRedisFailure("quota_usage", tenant_id, reply);
           done(usageWithoutRedis(quotas, now_ms));

@@ -5,59 +5,10 @@
 namespace fdgw::quota {
 namespace {
 
+// The same window as the budget step of the admission script (quota_script.cc).
 constexpr std::int64_t kBucketMs = 6000;
 constexpr std::int64_t kWindowMs = 60000;
 constexpr std::int64_t kBucketsRead = kWindowMs / kBucketMs + 1;
-
-// KEYS[1]: key prefix such as fdgw:budget:{main}
-// ARGV: now_ms, limit, reserve, tenant, priority (1 or 0)
-// Returns {allowed, remaining, retry_after_ms}.
-constexpr const char* kBudgetScript = R"lua(
-local prefix = KEYS[1]
-local now = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local reserve = tonumber(ARGV[3])
-local tenant = ARGV[4]
-local priority = ARGV[5] == '1'
-local bucket_ms = 6000
-local window_ms = 60000
-
-local blocked = redis.call('PTTL', prefix .. ':blocked')
-if blocked > 0 then return {0, 0, blocked} end
-
-local active = prefix .. ':active'
-redis.call('ZREMRANGEBYSCORE', active, '-inf', now - window_ms)
-redis.call('ZADD', active, now, tenant)
-redis.call('PEXPIRE', active, window_ms * 2)
-local tenants = redis.call('ZCARD', active)
-
-local current = math.floor(now / bucket_ms)
-local total, mine, oldest = 0, 0, nil
-for bucket = current - 10, current do
-  local counts = redis.call('HMGET', prefix .. ':' .. bucket, 'total', tenant)
-  local bucket_total = tonumber(counts[1]) or 0
-  if bucket_total > 0 and oldest == nil then oldest = bucket end
-  total = total + bucket_total
-  mine = mine + (tonumber(counts[2]) or 0)
-end
-
-local allowed = total < limit
-if allowed and not priority then
-  local open = limit - reserve
-  local share = math.ceil(open / tenants)
-  allowed = total < open and mine < share
-end
-if not allowed then
-  local release = ((oldest or current) + 1) * bucket_ms + window_ms
-  return {0, math.max(limit - total, 0), math.max(release - now, 1)}
-end
-
-local key = prefix .. ':' .. current
-redis.call('HINCRBY', key, 'total', 1)
-redis.call('HINCRBY', key, tenant, 1)
-redis.call('PEXPIRE', key, window_ms + 2 * bucket_ms)
-return {1, limit - total - 1, 0}
-)lua";
 
 std::int64_t toSeconds(std::int64_t milliseconds) {
   return std::max<std::int64_t>((milliseconds + 999) / 1000, 1);
@@ -71,9 +22,22 @@ std::int64_t priorityReserve(std::int64_t limit) {
   return limit >= 5 ? std::max<std::int64_t>(limit / 5, 1) : 0;
 }
 
+BudgetCall budgetCall(const BudgetRequest& request, const std::string& tenant_id) {
+  return BudgetCall{keyPrefix(request.upstream), request.requests_per_minute,
+                    priorityReserve(request.requests_per_minute), tenant_id, request.priority};
+}
+
+BudgetDecision budgetDecisionOf(const BudgetResult& result) {
+  BudgetDecision decision;
+  decision.allowed = result.allowed;
+  decision.remaining = std::max<std::int64_t>(result.remaining, 0);
+  if (!decision.allowed) decision.retry_after_seconds = toSeconds(result.retry_ms);
+  return decision;
+}
+
 RedisUpstreamBudget::RedisUpstreamBudget(redis::AsyncRedis& redis, const common::Clock& clock,
                                          log::Logger& logger)
-    : redis_(redis), clock_(clock), logger_(logger), script_(kBudgetScript) {}
+    : redis_(redis), clock_(clock), logger_(logger) {}
 
 void RedisUpstreamBudget::acquire(const std::string& upstream, std::int64_t requests_per_minute,
                                   const std::string& tenant_id, bool priority,
@@ -81,29 +45,32 @@ void RedisUpstreamBudget::acquire(const std::string& upstream, std::int64_t requ
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   clock_.now().time_since_epoch())
                                   .count();
-  const std::int64_t limit = requests_per_minute;
+  BudgetRequest request{upstream, requests_per_minute, priority};
+  const BudgetCall budget = budgetCall(request, tenant_id);
+  auto call = buildScriptCall({}, now_ms, /*count=*/true, &budget);
   redis_.evalScript(
-      script_, {keyPrefix(upstream)},
-      {std::to_string(now_ms), std::to_string(limit), std::to_string(priorityReserve(limit)),
-       tenant_id, priority ? "1" : "0"},
-      [this, upstream, limit, tenant_id, priority, now_ms,
+      admissionScript(), std::move(call.keys), std::move(call.args),
+      [this, request = std::move(request), tenant_id, now_ms,
        done = std::move(done)](redis::RedisReply reply) {
-        const bool valid = !reply.isError() && reply.elements.size() == 3;
-        if (!valid) {
-          logger_.warn("upstream_budget_fallback",
-                       {{"upstream", upstream},
-                        {"error", reply.isError() ? reply.text : "unexpected reply"}});
-          auto decision = acquireLocally(upstream, limit, tenant_id, priority, now_ms);
-          decision.redis_failed = true;
-          done(decision);
+        const auto result = parseScriptReply(reply, 0, /*took_budget=*/true);
+        if (result && result->budget) {
+          done(budgetDecisionOf(*result->budget));
           return;
         }
-        BudgetDecision decision;
-        decision.allowed = reply.elements[0].integer == 1;
-        decision.remaining = std::max<std::int64_t>(reply.elements[1].integer, 0);
-        if (!decision.allowed) decision.retry_after_seconds = toSeconds(reply.elements[2].integer);
-        done(decision);
+        done(acquireWithoutRedis(request, tenant_id, now_ms,
+                                 reply.isError() ? reply.text : "unexpected reply"));
       });
+}
+
+BudgetDecision RedisUpstreamBudget::acquireWithoutRedis(const BudgetRequest& request,
+                                                        const std::string& tenant_id,
+                                                        std::int64_t now_ms,
+                                                        std::string_view error) {
+  logger_.warn("upstream_budget_fallback", {{"upstream", request.upstream}, {"error", error}});
+  BudgetDecision decision = acquireLocally(request.upstream, request.requests_per_minute,
+                                           tenant_id, request.priority, now_ms);
+  decision.redis_failed = true;
+  return decision;
 }
 
 void RedisUpstreamBudget::block(const std::string& upstream, std::int64_t seconds) {

@@ -9,17 +9,11 @@
 
 #include "gateway/common/clock.h"
 #include "gateway/log/logger.h"
+#include "gateway/quota/quota_engine.h"
+#include "gateway/quota/quota_script.h"
 #include "gateway/redis/async_redis.h"
-#include "gateway/redis/script.h"
 
 namespace fdgw::quota {
-
-struct BudgetDecision {
-  bool allowed = true;
-  std::int64_t remaining = 0;            // requests left in the upstream's window
-  std::int64_t retry_after_seconds = 0;  // when rejected
-  bool redis_failed = false;
-};
 
 // The upstream account's own rate limit (FullDatos: requests per minute per
 // API key), spent for every tenant and every gateway instance together.
@@ -55,6 +49,10 @@ class UpstreamBudget {
 // When Redis fails, each instance falls back to its own window with the
 // same rules and the full limit. NOTE: with N instances up to N times the
 // limit can then reach the upstream.
+//
+// The Redis side is the budget step of the admission script
+// (quota_script.h), which RedisQuotaEngine::admit runs together with the
+// quotas. acquire() runs the same script without quotas.
 class RedisUpstreamBudget final : public UpstreamBudget {
  public:
   RedisUpstreamBudget(redis::AsyncRedis& redis, const common::Clock& clock, log::Logger& logger);
@@ -64,6 +62,11 @@ class RedisUpstreamBudget final : public UpstreamBudget {
                std::function<void(BudgetDecision)> done) override;
   void block(const std::string& upstream, std::int64_t seconds) override;
 
+  // Decides `request` in this instance's own window after the Redis call
+  // failed with `error`. Logs upstream_budget_fallback and sets redis_failed.
+  BudgetDecision acquireWithoutRedis(const BudgetRequest& request, const std::string& tenant_id,
+                                     std::int64_t now_ms, std::string_view error);
+
  private:
   BudgetDecision acquireLocally(const std::string& upstream, std::int64_t limit,
                                 const std::string& tenant_id, bool priority, std::int64_t now_ms);
@@ -71,7 +74,6 @@ class RedisUpstreamBudget final : public UpstreamBudget {
   redis::AsyncRedis& redis_;
   const common::Clock& clock_;
   log::Logger& logger_;
-  redis::Script script_;
 
   struct LocalWindow {
     std::map<std::int64_t, std::map<std::string, std::int64_t>> buckets;  // bucket -> tenant -> count
@@ -84,5 +86,11 @@ class RedisUpstreamBudget final : public UpstreamBudget {
 
 // The reserve that only priority requests may use, out of `limit`.
 std::int64_t priorityReserve(std::int64_t limit);
+
+// Returns the admission script's arguments for `request` by `tenant_id`.
+BudgetCall budgetCall(const BudgetRequest& request, const std::string& tenant_id);
+
+// Converts the admission script's budget reply into a decision.
+BudgetDecision budgetDecisionOf(const BudgetResult& result);
 
 }  // namespace fdgw::quota

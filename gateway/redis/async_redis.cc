@@ -12,6 +12,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <stdexcept>
 #include <system_error>
 
@@ -76,8 +77,10 @@ std::vector<std::string> scriptArgv(std::string command, std::string script_id,
   argv.push_back(std::move(command));
   argv.push_back(std::move(script_id));
   argv.push_back(std::to_string(keys.size()));
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), std::make_move_iterator(keys.begin()),
+              std::make_move_iterator(keys.end()));
+  argv.insert(argv.end(), std::make_move_iterator(args.begin()),
+              std::make_move_iterator(args.end()));
   return argv;
 }
 
@@ -222,27 +225,24 @@ void AsyncRedis::send(Submission submission) {
 
   const std::uint64_t id = next_id_++;
   InFlight entry{std::move(submission.done), submission.deadline, submission.script, {}};
-  if (submission.script != nullptr) {
-    entry.fallback_argv = submission.argv;
-    entry.fallback_argv[0] = "EVAL";
-    entry.fallback_argv[1] = submission.script->source();
-  }
 
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  pointers.reserve(submission.argv.size());
-  lengths.reserve(submission.argv.size());
+  // hiredis copies the arguments into its output buffer, so the pointer
+  // arrays are reused from command to command.
+  argv_pointers_.clear();
+  argv_lengths_.clear();
   for (const auto& part : submission.argv) {
-    pointers.push_back(part.data());
-    lengths.push_back(part.size());
+    argv_pointers_.push_back(part.data());
+    argv_lengths_.push_back(part.size());
   }
-  const int status =
-      redisAsyncCommandArgv(context_, &AsyncRedis::onReply, reinterpret_cast<void*>(id),
-                            static_cast<int>(pointers.size()), pointers.data(), lengths.data());
+  const int status = redisAsyncCommandArgv(context_, &AsyncRedis::onReply,
+                                           reinterpret_cast<void*>(id),
+                                           static_cast<int>(argv_pointers_.size()),
+                                           argv_pointers_.data(), argv_lengths_.data());
   if (status != REDIS_OK) {
     entry.done(RedisReply::error("failed to queue command for Redis at " + addressText()));
     return;
   }
+  if (submission.script != nullptr) entry.argv = std::move(submission.argv);
 
   if (awaiting_replies_++ == 0) waiting_since_ = clock_.monotonicNow();
   deadlines_.emplace(entry.deadline, id);
@@ -267,8 +267,10 @@ void AsyncRedis::completeReply(std::uint64_t id, redisReply* reply) {
   RedisReply copy = copyReply(*reply);
   if (entry.script != nullptr && copy.isError() && copy.text.starts_with("NOSCRIPT")) {
     // EVAL runs the script and caches it, so the next EVALSHA succeeds.
-    send(Submission{std::move(entry.fallback_argv), entry.deadline, std::move(entry.done),
-                    nullptr});
+    std::vector<std::string> argv = std::move(entry.argv);
+    argv[0] = "EVAL";
+    argv[1] = entry.script->source();
+    send(Submission{std::move(argv), entry.deadline, std::move(entry.done), nullptr});
     return;
   }
   entry.done(std::move(copy));

@@ -88,7 +88,7 @@ class AsyncRedis {
     Callback done;
     std::chrono::steady_clock::time_point deadline;
     const Script* script = nullptr;
-    std::vector<std::string> fallback_argv;  // EVAL argv when `script` is set
+    std::vector<std::string> argv;  // the EVALSHA argv when `script` is set, to resend as EVAL
   };
   using Deadline = std::pair<std::chrono::steady_clock::time_point, std::uint64_t>;
 
@@ -148,6 +148,9 @@ class AsyncRedis {
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   std::size_t awaiting_replies_ = 0;  // sent on the current connection, unanswered
+  // Argument arrays that send() fills for hiredis and reuses.
+  std::vector<const char*> argv_pointers_;
+  std::vector<std::size_t> argv_lengths_;
   std::chrono::steady_clock::time_point waiting_since_;
 };
 

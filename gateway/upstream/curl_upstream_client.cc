@@ -28,6 +28,10 @@ struct CurlUpstreamClient::Transfer {
 
 namespace {
 
+// Idle easy handles kept per client. Each keeps libcurl's per-handle state
+// and buffers, so the cap bounds that memory once a burst of transfers ends.
+constexpr std::size_t kMaxIdleHandles = 64;
+
 TransportError classify(CURLcode code) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT: return TransportError::kTimeout;
@@ -70,6 +74,7 @@ CurlUpstreamClient::CurlUpstreamClient(log::Logger& logger, CurlClientOptions op
 
 CurlUpstreamClient::~CurlUpstreamClient() {
   stop();
+  for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
   curl_multi_cleanup(multi_);
   ::close(wakeup_fd_);
   ::close(epoll_fd_);
@@ -203,7 +208,7 @@ void CurlUpstreamClient::startPending() {
     const auto& request = transfer->request;
     const auto& target = *request.target;
 
-    CURL* easy = curl_easy_init();
+    CURL* easy = takeHandle();
     transfer->easy = easy;
     const std::string url = target.base_url + request.path_and_query;
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
@@ -279,7 +284,24 @@ void CurlUpstreamClient::collectFinished() {
   }
 }
 
+CURL* CurlUpstreamClient::takeHandle() {
+  if (idle_handles_.empty()) return curl_easy_init();
+  CURL* easy = idle_handles_.back();
+  idle_handles_.pop_back();
+  return easy;
+}
+
+void CurlUpstreamClient::releaseHandle(Transfer& transfer) {
+  if (transfer.easy == nullptr || stopping_.load() || idle_handles_.size() >= kMaxIdleHandles) {
+    return;  // the Transfer destructor frees the handle
+  }
+  curl_easy_reset(transfer.easy);
+  idle_handles_.push_back(transfer.easy);
+  transfer.easy = nullptr;
+}
+
 void CurlUpstreamClient::complete(std::unique_ptr<Transfer> transfer) {
+  releaseHandle(*transfer);
   transfer->response.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - transfer->started);
   try {

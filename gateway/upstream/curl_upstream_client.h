@@ -55,6 +55,12 @@ class CurlUpstreamClient final : public UpstreamClient {
   static std::size_t onBody(char* data, std::size_t size, std::size_t count, void* context);
   static std::size_t onHeader(char* data, std::size_t size, std::size_t count, void* context);
 
+  // Returns an easy handle from idle_handles_, or a new one.
+  CURL* takeHandle();
+  // Resets the finished transfer's easy handle and keeps it for reuse, or
+  // frees it when idle_handles_ is full or the client is stopping.
+  void releaseHandle(Transfer& transfer);
+
   log::Logger& logger_;
   CurlClientOptions options_;
   CURLM* multi_;
@@ -65,6 +71,10 @@ class CurlUpstreamClient final : public UpstreamClient {
   std::mutex mutex_;
   std::vector<std::unique_ptr<Transfer>> pending_;  // guarded by mutex_
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;  // client thread only
+  // Easy handles of finished transfers, reset. Reusing one saves the
+  // allocations of curl_easy_init and curl_easy_cleanup on every request.
+  // Client thread only, and freed by the destructor.
+  std::vector<CURL*> idle_handles_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -21,6 +21,8 @@ struct UpstreamTarget {
   std::chrono::milliseconds timeout{15000};
   std::chrono::milliseconds connect_timeout{3000};
   std::int64_t requests_per_minute = 100;  // the account's own rate limit
+  // Several tenants share the account, so the gateway keeps them apart.
+  bool shared = false;
 };
 
 struct UpstreamRequest {

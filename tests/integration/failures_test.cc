@@ -47,7 +47,7 @@ SimProcess* FailuresTest::sim_ = nullptr;
 GatewayProcess* FailuresTest::gateway_ = nullptr;
 
 TEST_F(FailuresTest, EveryAuthFailureIsOneGeneric401) {
-  const std::string url = gateway_->baseUrl() + "/catalog/destinations";
+  const std::string url = gateway_->baseUrl() + "/tickets/categories";
   const std::vector<std::pair<std::string, Headers>> cases = {
       {"no credentials", {}},
       {"key only", {{"x-api-key", kAlpha.key}}},
@@ -78,7 +78,7 @@ TEST_F(FailuresTest, EveryAuthFailureIsOneGeneric401) {
 }
 
 TEST_F(FailuresTest, ValidKeyIsAccepted) {
-  const auto result = gateway_->call(kAlpha, "GET", "/catalog/destinations");
+  const auto result = gateway_->call(kAlpha, "GET", "/tickets/categories");
   EXPECT_EQ(result.status, 200) << result.body;
 }
 
@@ -135,14 +135,14 @@ TEST_F(FailuresTest, BadBodiesAreRejectedBeforeUpstream) {
 }
 
 TEST_F(FailuresTest, SpanishMessagesWhenPreferred) {
-  const auto result = httpRequest("GET", gateway_->baseUrl() + "/catalog/destinations",
+  const auto result = httpRequest("GET", gateway_->baseUrl() + "/tickets/categories",
                                   {{"Accept-Language", "es-MX,es;q=0.9,en;q=0.5"}});
   ASSERT_EQ(result.status, 401);
   EXPECT_EQ(result.json()["message"], "Credenciales de API inválidas o ausentes.");
 }
 
 TEST_F(FailuresTest, RequestIdIsEchoedWhenSane) {
-  const auto echoed = gateway_->call(kAlpha, "GET", "/catalog/destinations", "",
+  const auto echoed = gateway_->call(kAlpha, "GET", "/tickets/categories", "",
                                      {{"X-Request-Id", "client-id-123"}});
   EXPECT_EQ(echoed.header("x-request-id"), "client-id-123");
   const auto replaced = gateway_->call(kAlpha, "GET", "/nope", "", {{"X-Request-Id", "bad id <script>"}});
@@ -152,7 +152,7 @@ TEST_F(FailuresTest, RequestIdIsEchoedWhenSane) {
 
 TEST_F(FailuresTest, UpstreamErrorsBecomeGeneric502) {
   sim_->setFaults({{"error_rate", 1.0}});
-  const auto result = gateway_->call(kAlpha, "GET", "/catalog/destinations");
+  const auto result = gateway_->call(kAlpha, "GET", "/tickets/categories");
   EXPECT_EQ(result.status, 502) << result.body;
   const auto body = result.json();
   EXPECT_EQ(body["code"], "upstream_unavailable");
@@ -161,14 +161,14 @@ TEST_F(FailuresTest, UpstreamErrorsBecomeGeneric502) {
 
 TEST_F(FailuresTest, DroppedConnectionBecomes502) {
   sim_->setFaults({{"drop_rate", 1.0}});
-  const auto result = gateway_->call(kAlpha, "GET", "/catalog/destinations");
+  const auto result = gateway_->call(kAlpha, "GET", "/tickets/categories");
   EXPECT_EQ(result.status, 502) << result.body;
   EXPECT_EQ(result.json()["code"], "upstream_unavailable");
 }
 
 TEST_F(FailuresTest, SlowUpstreamBecomes504) {
   sim_->setFaults({{"latency_ms", 3000}});
-  const auto result = gateway_->call(kAlpha, "GET", "/catalog/destinations");
+  const auto result = gateway_->call(kAlpha, "GET", "/tickets/categories");
   EXPECT_EQ(result.status, 504) << result.body;
   EXPECT_EQ(result.json()["code"], "upstream_timeout");
   EXPECT_LT(result.seconds, 2.9);
@@ -187,7 +187,7 @@ TEST_F(FailuresTest, SlowHeadersAreCutOff) {
   const std::string partial = "GET /catalog/destinations HTTP/1.1\r\nHost: x\r\n";
   ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
 
-  const auto meanwhile = gateway_->call(kAlpha, "GET", "/catalog/destinations");
+  const auto meanwhile = gateway_->call(kAlpha, "GET", "/tickets/categories");
   EXPECT_EQ(meanwhile.status, 200);
 
   timeval timeout{15, 0};
@@ -215,12 +215,12 @@ TEST_F(FailuresTest, ClientDisconnectMidResponseIsHarmless) {
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   sim_->setFaults({{"latency_ms", 0}});
   EXPECT_TRUE(gateway_->process().running());
-  EXPECT_EQ(gateway_->call(kAlpha, "GET", "/catalog/destinations").status, 200);
+  EXPECT_EQ(gateway_->call(kAlpha, "GET", "/tickets/categories").status, 200);
 }
 
 TEST_F(FailuresTest, LogsCarryNoSecrets) {
-  gateway_->call(kAlpha, "GET", "/catalog/destinations");
-  gateway_->call(kBeta, "GET", "/catalog/destinations", "", {{"x-api-secret", kAlpha.secret}});
+  gateway_->call(kAlpha, "GET", "/tickets/categories");
+  gateway_->call(kBeta, "GET", "/tickets/categories", "", {{"x-api-secret", kAlpha.secret}});
   sim_->setFaults({{"error_rate", 1.0}});
   gateway_->call(kAlpha, "GET", "/orders");
   const std::string log = gateway_->process().log();

@@ -136,15 +136,15 @@ TEST(MetricsTest, CountersMatchRequestSequence) {
 
   // The known sequence, one request at a time.
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/destinations").status, 200);
+    ASSERT_EQ(gateway.call(kAlpha, "GET", "/tickets/categories").status, 200);
   }
   ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/compatibility").status, 200);
   ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/compatibility").status, 200);
   const auto limited = gateway.call(kAlpha, "GET", "/catalog/compatibility");
   ASSERT_EQ(limited.status, 429) << limited.body;
   ASSERT_EQ(limited.json()["code"], "rate_limited");
-  // An unknown SKU: the upstream returns 404 and the gateway passes it on.
-  ASSERT_EQ(gateway.call(kAlpha, "GET", "/catalog/bundle-offers/FD-NOPE-1GB-1D").status, 404);
+  // An unknown order: the upstream returns 404 and the gateway passes it on.
+  ASSERT_EQ(gateway.call(kAlpha, "GET", "/orders/ord_0000000000000000").status, 404);
   const auto order = gateway.call(
       kAlpha, "POST", "/orders",
       R"({"reference_id": "metrics-1", "sku": "FD-MX-5GB-30D", "quantity": 1})");
@@ -155,7 +155,7 @@ TEST(MetricsTest, CountersMatchRequestSequence) {
   ASSERT_EQ(gateway.call(kAlpha, "GET", "/no-such-route").status, 404);
   ASSERT_EQ(gateway.call(kAlpha, "GET", "/no-such-route").status, 404);
 
-  const std::string destinations = gateway.baseUrl() + "/catalog/destinations";
+  const std::string destinations = gateway.baseUrl() + "/tickets/categories";
   ASSERT_EQ(httpRequest("GET", destinations).status, 401);
   ASSERT_EQ(httpRequest("GET", destinations,
                         {{"x-api-key", std::string(32, 'z')}, {"x-api-secret", kAlpha.secret}})
@@ -170,20 +170,20 @@ TEST(MetricsTest, CountersMatchRequestSequence) {
 
   const MetricsSnapshot metrics(gateway.metrics());
   const std::string requests = "fdgw_requests_total";
-  EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "catalog.destinations"}, {"code", "200"}}), 3);
+  EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "tickets.categories"}, {"code", "200"}}), 3);
   EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "catalog.compatibility"}, {"code", "200"}}), 2);
   EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "catalog.compatibility"}, {"code", "429"}}), 1);
-  EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "catalog.offers.get"}, {"code", "404"}}), 1);
+  EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "orders.get"}, {"code", "404"}}), 1);
   EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "orders.create"}, {"code", "201"}}), 1);
   EXPECT_EQ(metrics.value(requests, {{"tenant", "alpha"}, {"route", "orders.create"}, {"code", "400"}}), 1);
   EXPECT_EQ(metrics.value(requests, {{"tenant", "unknown"}, {"route", "none"}, {"code", "404"}}), 2);
-  EXPECT_EQ(metrics.value(requests, {{"tenant", "unknown"}, {"route", "catalog.destinations"}, {"code", "401"}}), 4);
+  EXPECT_EQ(metrics.value(requests, {{"tenant", "unknown"}, {"route", "tickets.categories"}, {"code", "401"}}), 4);
   EXPECT_EQ(metrics.seriesCount(requests), 8);
   EXPECT_EQ(metrics.sum(requests), 15);
 
   const std::string durations = "fdgw_request_duration_seconds_count";
-  EXPECT_EQ(metrics.value(durations, {{"tenant", "alpha"}, {"route", "catalog.destinations"}}), 3);
-  EXPECT_EQ(metrics.value(durations, {{"tenant", "unknown"}, {"route", "catalog.destinations"}}), 4);
+  EXPECT_EQ(metrics.value(durations, {{"tenant", "alpha"}, {"route", "tickets.categories"}}), 3);
+  EXPECT_EQ(metrics.value(durations, {{"tenant", "unknown"}, {"route", "tickets.categories"}}), 4);
   EXPECT_EQ(metrics.sum(durations), 15);
 
   const std::string auth_failures = "fdgw_auth_failures_total";
@@ -209,9 +209,9 @@ TEST(MetricsTest, CountersMatchRequestSequence) {
   EXPECT_EQ(metrics.seriesCount("fdgw_redis_errors_total"), 0);
 
   const std::string upstream = "fdgw_upstream_requests_total";
-  EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "catalog.destinations"}, {"code", "200"}}), 3);
+  EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "tickets.categories"}, {"code", "200"}}), 3);
   EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "catalog.compatibility"}, {"code", "200"}}), 2);
-  EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "catalog.offers.get"}, {"code", "404"}}), 1);
+  EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "orders.get"}, {"code", "404"}}), 1);
   EXPECT_EQ(metrics.value(upstream, {{"upstream", "main"}, {"route", "orders.create"}, {"code", "201"}}), 1);
   EXPECT_EQ(metrics.seriesCount(upstream), 4);
   EXPECT_EQ(metrics.sum(upstream), 7);
@@ -221,8 +221,8 @@ TEST(MetricsTest, CountersMatchRequestSequence) {
   EXPECT_EQ(metrics.value("fdgw_orders_total", {{"tenant", "alpha"}, {"result", "completed"}}), 1);
   EXPECT_EQ(metrics.value("fdgw_orders_total", {{"tenant", "alpha"}, {"result", "rejected"}}), 1);
   EXPECT_EQ(metrics.seriesCount("fdgw_orders_total"), 2);
-  // The tenant pays the order's total as the simulator returns it, and the
-  // margin stays 0 until markup is applied to orders.
+  // The plan has no markup, so the tenant pays the order's total as the
+  // simulator returns it and the margin is 0.
   const double order_usd = order.json()["data"]["total"]["usd"].get<double>();
   EXPECT_GT(order_usd, 0);
   EXPECT_DOUBLE_EQ(metrics.value("fdgw_sales_usd_total", {{"tenant", "alpha"}}).value_or(-1), order_usd);

@@ -282,6 +282,33 @@ TEST_F(SpendTest, TimeoutChargedFromUpstreamRecords) {
   EXPECT_EQ(cents(entries[1]["amount"]), -2 * unit);
 }
 
+TEST_F(SpendTest, SharedAccountTimeoutReconciled) {
+  // On a shared account the upstream stores "alpha:<reference id>", and
+  // reconciliation must look the order up under that name.
+  auto shared = options("    spend: {daily_usd: 100}\n", /*prepaid=*/true);
+  shared.shared = true;
+  shared.upstream_timeout_ms = 1000;
+  GatewayProcess gateway(dir_.path(), shared);
+  const std::int64_t unit = unitPriceCents(gateway);
+  topUp(gateway, "100");
+
+  sim_->setFaults({{"latency_ms", 2500}});
+  const auto timed_out = gateway.call(kAlpha, "POST", "/orders", orderBody("shared-slow-1"));
+  EXPECT_EQ(timed_out.status, 504) << timed_out.body;
+  sim_->setFaults({{"latency_ms", 0}});
+
+  const Json balance = settledBalance(gateway);
+  const Json orders = simulatorOrders(*sim_);
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0]["reference_id"], "alpha:shared-slow-1");
+  EXPECT_EQ(cents(balance["usd"]), 10000 - unit);
+  const Json entries = transactionsOf(gateway);
+  ASSERT_EQ(entries.size(), 2u) << entries.dump();
+  EXPECT_EQ(entries[1]["order_id"], orders[0]["order_id"]);
+  EXPECT_EQ(gateway.call(kBeta, "GET", "/credits/transactions").json()["data"].size(), 0u)
+      << "beta's ledger stays empty";
+}
+
 TEST_F(SpendTest, KilledGatewaySettledByOtherInstance) {
   auto shared = options("    spend: {daily_usd: 100}\n", /*prepaid=*/true);
   shared.upstream_timeout_ms = 3000;

@@ -394,18 +394,18 @@ class Load:
         order = json.dumps({"reference_id": f"scrape-{round_index}", "sku": "FD-MX-5GB-30D",
                             "quantity": 1})
         requests = [
-            ("GET", "/catalog/destinations", ALPHA),
-            ("GET", "/catalog/destinations", BETA),
+            ("GET", "/tickets/categories", ALPHA),
+            ("GET", "/tickets/categories", BETA),
             ("GET", "/catalog/bundle-offers?country=MX&limit=5", ALPHA),
             ("GET", "/catalog/bundle-offers/FD-MX-5GB-30D", BETA),
             ("GET", "/catalog/compatibility", ALPHA),
             ("GET", "/catalog/bundle-offers/FD-NOPE-1GB-1D", ALPHA),
             ("GET", "/credits/balance", BETA),
             ("POST", "/orders", ALPHA, "[1]"),
-            ("GET", "/catalog/destinations", None),
-            ("GET", "/catalog/destinations", None,
+            ("GET", "/tickets/categories", None),
+            ("GET", "/tickets/categories", None,
              None, {"x-api-key": "z" * 32, "x-api-secret": ALPHA.secret}),
-            ("GET", "/catalog/destinations", None,
+            ("GET", "/tickets/categories", None,
              None, {"x-api-key": ALPHA.key, "x-api-secret": BETA.secret}),
             ("GET", "/no-such-route", ALPHA),
         ]
@@ -419,14 +419,14 @@ class Load:
                             "quantity": 1})
         # The simulator responds with 500, 502 or 503.
         self.servers.set_faults(error_rate=1.0)
-        self.send_all([("GET", "/catalog/destinations", ALPHA),
-                       ("GET", "/catalog/destinations", BETA),
+        self.send_all([("GET", "/tickets/categories", ALPHA),
+                       ("GET", "/tickets/categories", BETA),
                        ("GET", "/credits/balance", ALPHA),
                        ("POST", "/orders", ALPHA, order)])
         # The simulator closes the connection without a response.
         self.servers.set_faults(error_rate=0, drop_rate=1.0)
-        self.send_all([("GET", "/catalog/destinations", ALPHA),
-                       ("GET", "/catalog/destinations", BETA)])
+        self.send_all([("GET", "/tickets/categories", ALPHA),
+                       ("GET", "/tickets/categories", BETA)])
         self.servers.set_faults(error_rate=0, drop_rate=0)
 
     def redis_outage(self):
@@ -437,8 +437,8 @@ class Load:
         """
         self.servers.redis.send_signal(signal.SIGSTOP)
         try:
-            self.send_all([("GET", "/catalog/destinations", ALPHA),
-                           ("GET", "/catalog/destinations", BETA)])
+            self.send_all([("GET", "/tickets/categories", ALPHA),
+                           ("GET", "/tickets/categories", BETA)])
         finally:
             self.servers.redis.send_signal(signal.SIGCONT)
         # Time for the gateway to reconnect.
@@ -449,11 +449,9 @@ class Load:
 
         After the first upstream 429, the gateway blocks the upstream for the
         Retry-After time and responds with 429 upstream_busy without calling it.
-        GET /status goes upstream every time, unlike the catalog routes, which
-        the catalog cache serves.
         """
         for _ in range(SIM_RATE_LIMIT + 50):
-            outcome = self.send("GET", "/status", BETA)
+            outcome = self.send("GET", "/tickets/categories", BETA)
             self.responses[outcome] = self.responses.get(outcome, 0) + 1
             if outcome == "429 upstream_busy":
                 break
@@ -475,8 +473,8 @@ class Load:
 
         self.exceed_simulator_rate_limit()
         self.servers.wait_for_scrape_after(time.time())
-        self.send_all([("GET", "/catalog/destinations", BETA),
-                       ("GET", "/catalog/destinations", ALPHA)])
+        self.send_all([("GET", "/tickets/categories", BETA),
+                       ("GET", "/tickets/categories", ALPHA)])
 
     def check_variety(self):
         """Fail unless the load got every kind of response the dashboards show."""

@@ -95,7 +95,9 @@ class QuotaEngineTest : public ::testing::Test {
         config::RedisConfig{server_.url(), kTimeout}, system_clock_, logger_));
     redis::AsyncRedis& client = *clients_.back();
     EXPECT_TRUE(test::eventually([&] { return client.connected(); }));
-    engines_.push_back(std::make_unique<RedisQuotaEngine>(client, clock_, logger_));
+    budgets_.push_back(std::make_unique<RedisUpstreamBudget>(client, clock_, logger_));
+    engines_.push_back(
+        std::make_unique<RedisQuotaEngine>(client, clock_, logger_, *budgets_.back()));
     return *engines_.back();
   }
 
@@ -106,6 +108,33 @@ class QuotaEngineTest : public ::testing::Test {
     (engine != nullptr ? engine : engine_)
         ->check(kTenant, plan, route, [promise](Decision decision) { promise->set_value(decision); });
     return test::waitFor(future);
+  }
+
+  Admission admit(const config::Plan& plan, const BudgetRequest& budget,
+                  std::string_view route = "users.list", const std::string& tenant = "") {
+    auto promise = std::make_shared<std::promise<Admission>>();
+    auto future = promise->get_future();
+    engine_->admit(tenant.empty() ? kTenant : tenant, plan, route, budget,
+                   [promise](Admission admission) { promise->set_value(std::move(admission)); });
+    return test::waitFor(future);
+  }
+
+  // Sends one command on the first instance's connection and returns the reply.
+  redis::RedisReply redisCommand(std::vector<std::string> argv) {
+    auto promise = std::make_shared<std::promise<redis::RedisReply>>();
+    auto future = promise->get_future();
+    clients_.front()->command(std::move(argv), [promise](redis::RedisReply reply) {
+      promise->set_value(std::move(reply));
+    });
+    return test::waitFor(future);
+  }
+
+  // Returns the `calls` of one command in INFO commandstats, or 0 when absent.
+  std::int64_t commandCalls(const std::string& command) {
+    const std::string stats = redisCommand({"INFO", "commandstats"}).text;
+    const std::string marker = "cmdstat_" + command + ":calls=";
+    const auto found = stats.find(marker);
+    return found == std::string::npos ? 0 : std::stoll(stats.substr(found + marker.size()));
   }
 
   std::vector<QuotaResult> usage(const config::Plan& plan) {
@@ -129,6 +158,7 @@ class QuotaEngineTest : public ::testing::Test {
   std::FILE* log_sink_ = std::fopen("/dev/null", "w");
   log::Logger logger_{log_sink_};
   std::vector<std::unique_ptr<redis::AsyncRedis>> clients_;
+  std::vector<std::unique_ptr<RedisUpstreamBudget>> budgets_;
   std::vector<std::unique_ptr<RedisQuotaEngine>> engines_;
   RedisQuotaEngine* engine_ = nullptr;
 };
@@ -383,6 +413,165 @@ TEST_F(QuotaEngineTest, ReloadedPlanKeepsCounts) {
   EXPECT_TRUE(decision.allowed);
   EXPECT_EQ(decision.quotas[0].remaining, 0);
   EXPECT_FALSE(check(*plan).allowed);
+}
+
+TEST_F(QuotaEngineTest, AdmitIsOneScriptCall) {
+  const auto plan = planWith({rule("requests-per-minute", 5, 60s)});
+  const BudgetRequest budget{"main", 100, false};
+  // The first call loads the script with EVAL after NOSCRIPT.
+  ASSERT_TRUE(admit(plan, budget).quotas.allowed);
+  const std::int64_t evalsha_before = commandCalls("evalsha");
+  const std::int64_t eval_before = commandCalls("eval");
+
+  const Admission admission = admit(plan, budget);
+
+  EXPECT_EQ(commandCalls("evalsha") - evalsha_before, 1);
+  EXPECT_EQ(commandCalls("eval") - eval_before, 0);
+  EXPECT_TRUE(admission.quotas.allowed);
+  EXPECT_FALSE(admission.quotas.redis_failed);
+  ASSERT_EQ(admission.quotas.quotas.size(), 1u);
+  EXPECT_EQ(admission.quotas.quotas[0].remaining, 3);
+  ASSERT_TRUE(admission.budget.has_value());
+  EXPECT_TRUE(admission.budget->allowed);
+  EXPECT_FALSE(admission.budget->redis_failed);
+  EXPECT_EQ(admission.budget->remaining, 98);
+}
+
+TEST_F(QuotaEngineTest, QuotaRejectionTakesNoBudget) {
+  const auto plan = planWith({rule("requests-per-minute", 1, 60s)});
+  const BudgetRequest budget{"main", 100, false};
+  ASSERT_TRUE(admit(plan, budget).quotas.allowed);
+
+  const Admission rejected = admit(plan, budget);
+
+  EXPECT_FALSE(rejected.quotas.allowed);
+  EXPECT_EQ(rejected.quotas.quotas[0].outcome, Outcome::kRejected);
+  EXPECT_FALSE(rejected.budget.has_value());
+  const Admission next = admit(planWith({}), budget);
+  ASSERT_TRUE(next.budget.has_value());
+  EXPECT_EQ(next.budget->remaining, 98) << "the rejected request took budget";
+}
+
+TEST_F(QuotaEngineTest, BudgetRejectionKeepsQuotaCounted) {
+  const auto plan = planWith({rule("requests-per-minute", 10, 60s)});
+  // A limit under 5 has no reserve, so one tenant may use all of it.
+  const BudgetRequest budget{"main", 1, false};
+  const Admission first = admit(plan, budget);
+  ASSERT_TRUE(first.budget.has_value());
+  EXPECT_TRUE(first.budget->allowed);
+  EXPECT_EQ(first.budget->remaining, 0);
+
+  const Admission second = admit(plan, budget);
+
+  EXPECT_TRUE(second.quotas.allowed);
+  EXPECT_EQ(second.quotas.quotas[0].remaining, 8);
+  ASSERT_TRUE(second.budget.has_value());
+  EXPECT_FALSE(second.budget->allowed);
+  EXPECT_GE(second.budget->retry_after_seconds, 1);
+  EXPECT_LE(second.budget->retry_after_seconds, 66);
+  const auto usages = usage(plan);
+  ASSERT_EQ(usages.size(), 1u);
+  EXPECT_EQ(usages[0].remaining, 8) << "the quotas count a request that the budget rejects";
+}
+
+TEST_F(QuotaEngineTest, AdmitWithoutQuotasTakesBudget) {
+  const Admission admission = admit(planWith({}), BudgetRequest{"main", 100, false});
+
+  EXPECT_TRUE(admission.quotas.allowed);
+  EXPECT_TRUE(admission.quotas.quotas.empty());
+  EXPECT_FALSE(admission.quotas.tightest.has_value());
+  ASSERT_TRUE(admission.budget.has_value());
+  EXPECT_TRUE(admission.budget->allowed);
+  EXPECT_EQ(admission.budget->remaining, 99);
+}
+
+TEST_F(QuotaEngineTest, BudgetReserveForPriority) {
+  const auto plan = planWith({});
+  // 10 a minute keeps a reserve of 2 for priority requests.
+  const BudgetRequest listing{"main", 10, false};
+  const BudgetRequest order{"main", 10, true};
+  for (int request = 1; request <= 8; ++request) {
+    ASSERT_TRUE(admit(plan, listing).budget->allowed) << "listing request " << request;
+  }
+  EXPECT_FALSE(admit(plan, listing).budget->allowed) << "listing must leave the reserve";
+
+  EXPECT_TRUE(admit(plan, order).budget->allowed);
+  const Admission last = admit(plan, order);
+  EXPECT_TRUE(last.budget->allowed);
+  EXPECT_EQ(last.budget->remaining, 0);
+  EXPECT_FALSE(admit(plan, order).budget->allowed) << "the whole limit is spent";
+}
+
+TEST_F(QuotaEngineTest, BudgetSharedByActiveTenants) {
+  const auto plan = planWith({});
+  // 10 a minute leaves 8 for listing, 4 for each of two active tenants.
+  const BudgetRequest listing{"main", 10, false};
+  int alpha = 0;
+  int beta = 0;
+  for (int round = 0; round < 6; ++round) {
+    alpha += admit(plan, listing, "users.list", "alpha").budget->allowed;
+    beta += admit(plan, listing, "users.list", "beta").budget->allowed;
+  }
+  EXPECT_EQ(alpha, 4);
+  EXPECT_EQ(beta, 4);
+}
+
+TEST_F(QuotaEngineTest, BlockedUpstreamRejects) {
+  const auto plan = planWith({rule("requests-per-minute", 5, 60s)});
+  budgets_.front()->block("main", 30);
+
+  const Admission admission = admit(plan, BudgetRequest{"main", 100, true});
+
+  EXPECT_TRUE(admission.quotas.allowed);
+  ASSERT_TRUE(admission.budget.has_value());
+  EXPECT_FALSE(admission.budget->allowed);
+  EXPECT_FALSE(admission.budget->redis_failed);
+  EXPECT_EQ(admission.budget->retry_after_seconds, 30);
+  EXPECT_TRUE(admit(plan, BudgetRequest{"other", 100, false}).budget->allowed)
+      << "a block concerns one upstream only";
+}
+
+TEST_F(QuotaEngineTest, AcquireAloneTakesBudget) {
+  auto promise = std::make_shared<std::promise<BudgetDecision>>();
+  auto future = promise->get_future();
+  budgets_.front()->acquire("main", 100, kTenant, false,
+                            [promise](BudgetDecision decision) { promise->set_value(decision); });
+  const BudgetDecision decision = test::waitFor(future);
+
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_FALSE(decision.redis_failed);
+  EXPECT_EQ(decision.remaining, 99);
+  const Admission next = admit(planWith({}), BudgetRequest{"main", 100, false});
+  EXPECT_EQ(next.budget->remaining, 98) << "acquire and admit share one budget";
+}
+
+TEST_F(QuotaEngineTest, PausedRedisFallsBackForBoth) {
+  const auto local = planWith({rule("local-quota", 2, 60s, RedisFailureMode::kLocal)});
+  const auto deny = planWith({rule("deny-quota", 5, 60s, RedisFailureMode::kDeny)});
+  const BudgetRequest budget{"main", 100, false};
+
+  server_.pause();
+  const Admission admitted = admit(local, budget);
+  const Admission denied = admit(deny, budget);
+  const Admission unquoted = admit(planWith({}), budget);
+  server_.resume();
+
+  EXPECT_TRUE(admitted.quotas.allowed);
+  EXPECT_TRUE(admitted.quotas.redis_failed);
+  EXPECT_EQ(admitted.quotas.quotas[0].outcome, Outcome::kLocal);
+  ASSERT_TRUE(admitted.budget.has_value());
+  EXPECT_TRUE(admitted.budget->allowed);
+  EXPECT_TRUE(admitted.budget->redis_failed);
+  EXPECT_EQ(admitted.budget->remaining, 99);
+
+  EXPECT_FALSE(denied.quotas.allowed);
+  EXPECT_EQ(denied.quotas.quotas[0].outcome, Outcome::kFailedClosed);
+  EXPECT_FALSE(denied.budget.has_value()) << "a quota that fails closed takes no budget";
+
+  EXPECT_FALSE(unquoted.quotas.redis_failed) << "no quota was checked";
+  ASSERT_TRUE(unquoted.budget.has_value());
+  EXPECT_TRUE(unquoted.budget->redis_failed);
+  EXPECT_EQ(unquoted.budget->remaining, 98) << "the local window counted the first request";
 }
 
 TEST(QuotaTimeZone, MonthBoundsAcrossDaylightSaving) {

@@ -45,23 +45,6 @@ class FakeClock : public common::Clock {
   steady_clock::time_point monotonic{};
 };
 
-// Returns `decision` for every quota check, at once, and records the calls.
-class FakeQuotaEngine : public quota::QuotaEngine {
- public:
-  void check(const std::string& tenant_id, const config::Plan& /*plan*/, std::string_view route_id,
-             std::function<void(quota::Decision)> done) override {
-    checks.emplace_back(tenant_id, std::string(route_id));
-    done(decision);
-  }
-  void usage(const std::string& /*tenant_id*/, const config::Plan& /*plan*/,
-             std::function<void(std::vector<quota::QuotaResult>)> done) override {
-    done(decision.quotas);
-  }
-
-  quota::Decision decision;
-  std::vector<std::pair<std::string, std::string>> checks;
-};
-
 // Returns `decision` for every budget request and records blocks.
 class FakeUpstreamBudget : public quota::UpstreamBudget {
  public:
@@ -84,6 +67,44 @@ class FakeUpstreamBudget : public quota::UpstreamBudget {
   quota::BudgetDecision decision{true, 99, 0, false};
   std::vector<Acquisition> acquisitions;
   std::vector<std::pair<std::string, std::int64_t>> blocks;
+};
+
+// Returns `decision` for every quota check, at once, and records the calls.
+// admit() takes the budget from `budget` only when `decision` admits the
+// request, as the Redis engine's single script does.
+class FakeQuotaEngine : public quota::QuotaEngine {
+ public:
+  explicit FakeQuotaEngine(quota::UpstreamBudget& budget) : budget_(budget) {}
+
+  void check(const std::string& tenant_id, const config::Plan& /*plan*/, std::string_view route_id,
+             std::function<void(quota::Decision)> done) override {
+    checks.emplace_back(tenant_id, std::string(route_id));
+    done(decision);
+  }
+  void admit(const std::string& tenant_id, const config::Plan& plan, std::string_view route_id,
+             const quota::BudgetRequest& budget,
+             std::function<void(quota::Admission)> done) override {
+    ++admissions;
+    check(tenant_id, plan, route_id, [&](quota::Decision quotas) {
+      if (!quotas.allowed) {
+        done({std::move(quotas), std::nullopt});
+        return;
+      }
+      budget_.acquire(budget.upstream, budget.requests_per_minute, tenant_id, budget.priority,
+                      [&](quota::BudgetDecision taken) { done({std::move(quotas), taken}); });
+    });
+  }
+  void usage(const std::string& /*tenant_id*/, const config::Plan& /*plan*/,
+             std::function<void(std::vector<quota::QuotaResult>)> done) override {
+    done(decision.quotas);
+  }
+
+  quota::Decision decision;
+  std::vector<std::pair<std::string, std::string>> checks;
+  int admissions = 0;
+
+ private:
+  quota::UpstreamBudget& budget_;
 };
 
 // Records every request and replies at once with `canned_response`. When
@@ -215,6 +236,15 @@ class RequestPipelineTest : public ::testing::Test {
     return responses.empty() ? OutgoingResponse{} : responses[0];
   }
 
+  // Makes the fake quota engine reject every request with a full quota.
+  void rejectByQuota(std::int64_t retry_after_seconds) {
+    quota::QuotaResult result{"per-minute", 5, 0, retry_after_seconds, quota::Outcome::kRejected};
+    quotas_.decision.allowed = false;
+    quotas_.decision.quotas = {result};
+    quotas_.decision.tightest = result;
+    quotas_.decision.retry_after_seconds = retry_after_seconds;
+  }
+
   std::string logText() {
     std::fflush(log_file_);
     std::rewind(log_file_);
@@ -244,8 +274,8 @@ class RequestPipelineTest : public ::testing::Test {
   log::Logger logger_{log_file_, log::Level::kDebug};
   metrics::GatewayMetrics metrics_;
   PolicyStore policies_{makeSnapshot(metrics_)};
-  FakeQuotaEngine quotas_;
   FakeUpstreamBudget budget_;
+  FakeQuotaEngine quotas_{budget_};
   RequestPipeline pipeline_{policies_, upstream_, clock_,   logger_,
                             metrics_,  quotas_,   budget_,  PipelineOptions{kMaxBodyBytes}};
   std::shared_ptr<std::vector<OutgoingResponse>> last_delivered_;
@@ -662,11 +692,7 @@ TEST_F(RequestPipelineTest, MetricsSeriesBounded) {
 
 
 TEST_F(RequestPipelineTest, QuotaRejectionIs429WithoutUpstreamCall) {
-  quota::QuotaResult result{"per-minute", 5, 0, 42, quota::Outcome::kRejected};
-  quotas_.decision.allowed = false;
-  quotas_.decision.quotas = {result};
-  quotas_.decision.tightest = result;
-  quotas_.decision.retry_after_seconds = 42;
+  rejectByQuota(42);
 
   const auto response = respond(withCredentials(makeRequest("GET", "/orders")));
 
@@ -693,6 +719,70 @@ TEST_F(RequestPipelineTest, AllowedRequestCarriesRateLimitHeaders) {
   EXPECT_NE(metrics_.render().find(
                 R"(fdgw_quota_decisions_total{decision="allowed",quota="per-minute",tenant="acme"} 1)"),
             std::string::npos);
+}
+
+TEST_F(RequestPipelineTest, QuotaRejectionTakesNoBudget) {
+  rejectByQuota(42);
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/esims")));
+
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(quotas_.admissions, 1);
+  EXPECT_TRUE(budget_.acquisitions.empty());
+}
+
+TEST_F(RequestPipelineTest, OneAdmissionPerRequest) {
+  const auto response = respond(withCredentials(makeRequest("GET", "/esims")));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(quotas_.admissions, 1);
+  ASSERT_EQ(quotas_.checks.size(), 1u);
+  EXPECT_EQ(quotas_.checks[0].second, "esims.list");
+  ASSERT_EQ(budget_.acquisitions.size(), 1u);
+  EXPECT_EQ(budget_.acquisitions[0].upstream, "main");
+  EXPECT_EQ(budget_.acquisitions[0].tenant_id, "acme");
+  EXPECT_FALSE(budget_.acquisitions[0].priority);
+}
+
+TEST_F(RequestPipelineTest, UsageTakesNoQuotaOrBudget) {
+  const auto response = respond(withCredentials(makeRequest("GET", "/gateway/usage")));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(envelopeOf(response)["data"]["tenant"], "acme");
+  EXPECT_TRUE(quotas_.checks.empty());
+  EXPECT_TRUE(budget_.acquisitions.empty());
+  EXPECT_TRUE(upstream_.requests.empty());
+}
+
+TEST_F(RequestPipelineTest, MissingUpstreamCountsQuotasFirst) {
+  quota::QuotaResult result{"per-minute", 5, 4, 60, quota::Outcome::kAllowed};
+  quotas_.decision.quotas = {result};
+  quotas_.decision.tightest = result;
+
+  const auto response =
+      respond(withCredentials(makeRequest("GET", "/orders"), kOrphanKey, kOrphanSecret));
+
+  EXPECT_EQ(response.status, 500);
+  ASSERT_EQ(quotas_.checks.size(), 1u);
+  EXPECT_EQ(quotas_.checks[0].first, "orphan");
+  EXPECT_EQ(headerOf(response.headers, "RateLimit-Remaining"), "4");
+  EXPECT_TRUE(budget_.acquisitions.empty());
+}
+
+TEST_F(RequestPipelineTest, RedisErrorsCountedPerStep) {
+  quota::QuotaResult result{"per-minute", 5, 4, 60, quota::Outcome::kLocal};
+  quotas_.decision.quotas = {result};
+  quotas_.decision.tightest = result;
+  quotas_.decision.redis_failed = true;
+  budget_.decision = {true, 42, 0, true};
+
+  const auto response = respond(withCredentials(makeRequest("GET", "/esims")));
+
+  EXPECT_EQ(response.status, 200);
+  const std::string text = metrics_.render();
+  EXPECT_EQ(sampleValue(text, R"(fdgw_redis_errors_total{operation="quota_check"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_redis_errors_total{operation="upstream_budget"})"), 1);
+  EXPECT_EQ(sampleValue(text, R"(fdgw_upstream_budget_remaining{upstream="main"})"), 42);
 }
 
 TEST_F(RequestPipelineTest, RejectedBeforeQuotaUsesNoQuota) {

@@ -40,6 +40,10 @@ class NoQuotas : public quota::QuotaEngine {
              std::function<void(quota::Decision)> done) override {
     done(quota::Decision{});
   }
+  void admit(const std::string&, const config::Plan&, std::string_view, const quota::BudgetRequest&,
+             std::function<void(quota::Admission)> done) override {
+    done(quota::Admission{quota::Decision{}, quota::BudgetDecision{true, 100, 0, false}});
+  }
   void usage(const std::string&, const config::Plan&,
              std::function<void(std::vector<quota::QuotaResult>)> done) override {
     done({});
@@ -325,8 +329,8 @@ class SpendPipelineTest : public ::testing::Test {
   OneOfferCatalog catalog_;
   RecordingLedger ledger_;
   MemoryIdempotencyStore idempotency_;
-  RequestPipeline pipeline_{policies_, upstream_, clock_,   logger_,  metrics_,     quotas_,
-                            budget_,   PipelineOptions{1024, 30s}, &catalog_, &ledger_, &idempotency_};
+  RequestPipeline pipeline_{policies_, upstream_, clock_, logger_, metrics_, quotas_, budget_,
+                            PipelineOptions{1024, 30s}, &catalog_, nullptr, &ledger_, &idempotency_};
 };
 
 TEST_F(SpendPipelineTest, OrderReservesMarkedUpTotal) {
