@@ -16,9 +16,11 @@ cmake --build "$build" -j"$(nproc)" --target fulldatos-gateway fulldatos-sim
 "$root/deploy/stop-local.sh" >/dev/null 2>&1 || true
 mkdir -p "$run"
 
-# Redis keeps an append-only file so counters survive a restart.
+# Redis keeps an append-only file, written to disk every second, so quota
+# counts, wallets, spend reservations and idempotency records survive a
+# Redis restart.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --appendonly yes \
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --appendonly yes --appendfsync everysec \
     --dir "$run" --pidfile "$run/redis.pid" --logfile "$run/redis.log"
 fi
 

@@ -6,11 +6,14 @@
 
 #include "gateway/http/server.h"
 #include "gateway/proxy/request_pipeline.h"
+#include "gateway/proxy/spend_reconciler.h"
 #include "gateway/catalog/catalog_cache.h"
+#include "gateway/idempotency/idempotency_store.h"
 #include "gateway/tenancy/ownership_index.h"
 #include "gateway/quota/redis_quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
 #include "gateway/redis/async_redis.h"
+#include "gateway/spend/redis_spend_ledger.h"
 #include "gateway/upstream/pooled_upstream_client.h"
 
 namespace fdgw::app {
@@ -109,9 +112,22 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
   catalog::CatalogCache catalog_cache(upstream_client, &redis_client, clock, logger, metrics,
                                       catalog_options);
   tenancy::OwnershipIndex ownership(redis_client, upstream_client, logger, metrics);
+  spend::RedisSpendLedger spend_ledger(redis_client, clock, logger);
+  idempotency::RedisIdempotencyStore idempotency_store(redis_client, clock);
+  proxy::PipelineOptions pipeline_options;
+  pipeline_options.max_body_bytes = config.http.max_body_bytes;
+  pipeline_options.reconcile_after = config.spend.reconcile_after;
   proxy::RequestPipeline pipeline(store, upstream_client, clock, logger, metrics, quota_engine,
-                                  upstream_budget, {config.http.max_body_bytes}, &catalog_cache,
-                                  &ownership);
+                                  upstream_budget, pipeline_options, &catalog_cache, &ownership,
+                                  &spend_ledger, &idempotency_store);
+  proxy::ReconcilerOptions reconciler_options;
+  reconciler_options.interval = config.spend.reconcile_interval;
+  // One reservation needs up to a dozen upstream calls (user, order pages),
+  // so other instances wait that long before they retry it.
+  reconciler_options.claim = longestUpstreamTimeout(config) * 12 + std::chrono::seconds(60);
+  proxy::SpendReconciler reconciler(store, upstream_client, upstream_budget, &catalog_cache, spend_ledger,
+                                    &idempotency_store, logger, metrics, reconciler_options);
+  reconciler.start();
 
   std::atomic<bool> draining{false};
   http::Server server(
@@ -147,10 +163,11 @@ int runGateway(const config::GatewayConfig& config, log::Logger& logger) {
     logger.warn("stop_with_requests_in_flight", {{"inflight", pipeline.inflight()}});
   }
   server.stop();
+  reconciler.stop();
   catalog_cache.stop();
   upstream_client.stop();
-  // Pending Redis callbacks use quota_engine and upstream_budget, which are
-  // destroyed before the client.
+  // Pending Redis callbacks use quota_engine, upstream_budget, spend_ledger,
+  // idempotency_store and reconciler, which are destroyed before the client.
   redis_client.stop();
   logger.info("stopped");
   return 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gateway/app/gateway_app.h"
+#include "gateway/app/wallet_command.h"
 #include "gateway/config/config_error.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/config/policies.h"
@@ -17,6 +18,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: fulldatos-gateway [--config FILE] [--check-config]\n"
+    "       fulldatos-gateway wallet show|top-up|adjust|ledger --tenant ID [options]\n"
     "\n"
     "  --config FILE    gateway config (default: config/gateway.yaml); its\n"
     "                   `policies` key names the folder of plans.yaml and tenants.yaml\n"
@@ -25,7 +27,9 @@ constexpr const char* kUsage =
     "  --help           print this help\n"
     "\n"
     "Signals: SIGHUP reloads the policies; SIGINT and SIGTERM drain requests in\n"
-    "flight (up to 20 seconds) and stop.\n";
+    "flight (up to 20 seconds) and stop.\n"
+    "\n"
+    "`fulldatos-gateway wallet --help` describes the wallet commands.\n";
 
 void printIssues(const fdgw::config::ConfigErrors& errors) {
   for (const auto& issue : errors.issues()) std::cerr << "error: " << issue.describe() << '\n';
@@ -34,6 +38,8 @@ void printIssues(const fdgw::config::ConfigErrors& errors) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "wallet") return fdgw::app::runWalletCommand(argc - 1, argv + 1);
+
   std::string config_file = "config/gateway.yaml";
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

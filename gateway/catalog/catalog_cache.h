@@ -68,6 +68,18 @@ class DelayedTasks {
   std::thread thread_;
 };
 
+// Delivers the catalog of an upstream account. An interface, so the request
+// path can be tested with a fixed catalog.
+class CatalogSource {
+ public:
+  using Callback = std::function<void(CatalogLookup)>;
+
+  virtual ~CatalogSource() = default;
+
+  // Delivers the catalog of `target`'s account to `done`, exactly once.
+  virtual void get(const std::shared_ptr<const upstream::UpstreamTarget>& target, Callback done) = 0;
+};
+
 // The bundle-offer catalog and destinations of each upstream account, kept
 // in memory and shared between gateway instances through Redis.
 //
@@ -82,17 +94,14 @@ class DelayedTasks {
 //
 // Thread-safe. Callbacks run on the caller's thread for a fresh copy and on
 // an upstream, Redis or timer thread otherwise, and must not block.
-class CatalogCache {
+class CatalogCache final : public CatalogSource {
  public:
-  using Callback = std::function<void(CatalogLookup)>;
-
   // `redis` may be null, for a single instance without sharing.
   CatalogCache(upstream::UpstreamClient& upstream, redis::AsyncRedis* redis, const common::Clock& clock,
                log::Logger& logger, metrics::GatewayMetrics& metrics, CatalogCacheOptions options);
   ~CatalogCache();
 
-  // Delivers the catalog of `target`'s account to `done`, exactly once.
-  void get(const std::shared_ptr<const upstream::UpstreamTarget>& target, Callback done);
+  void get(const std::shared_ptr<const upstream::UpstreamTarget>& target, Callback done) override;
 
   // Stops the timer thread. Fetches in progress still complete.
   void stop();

@@ -134,10 +134,23 @@ void readHttpLimits(YamlReader& reader, const YAML::Node& node, HttpLimits& limi
   }
 }
 
+void readSpendConfig(YamlReader& reader, const YAML::Node& node, SpendConfig& spend) {
+  if (!reader.expectMap(node, "spend", {"reconcile_after_seconds", "reconcile_interval_seconds"})) {
+    return;
+  }
+  for (auto [field, target] : {std::pair{"reconcile_after_seconds", &spend.reconcile_after},
+                               std::pair{"reconcile_interval_seconds", &spend.reconcile_interval}}) {
+    if (!node[field].IsDefined()) continue;
+    if (auto seconds = reader.integer(node[field], childKey("spend", field), 1, 3600)) {
+      *target = std::chrono::seconds(*seconds);
+    }
+  }
+}
+
 void readTopLevel(YamlReader& reader, const YAML::Node& root, GatewayConfig& config) {
   if (!reader.expectMap(root, "",
                         {"listen", "admin_listen", "threads", "upstream_threads", "redis", "upstreams",
-                         "catalog_cache", "policies", "http", "log_level"})) {
+                         "catalog_cache", "spend", "policies", "http", "log_level"})) {
     return;
   }
   for (std::string_view required : {"listen", "admin_listen", "upstreams", "policies"}) {
@@ -203,6 +216,7 @@ void readTopLevel(YamlReader& reader, const YAML::Node& root, GatewayConfig& con
                   "must not be below ttl_seconds, because a copy is stale only after its TTL");
     }
   }
+  if (root["spend"].IsDefined()) readSpendConfig(reader, root["spend"], config.spend);
   if (root["http"].IsDefined()) readHttpLimits(reader, root["http"], config.http);
   if (root["log_level"].IsDefined()) {
     if (auto level = reader.string(root["log_level"], "log_level")) {

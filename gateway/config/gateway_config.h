@@ -39,6 +39,17 @@ struct CatalogCacheConfig {
   std::chrono::seconds max_stale{3600};
 };
 
+// Settings for settling spend reservations whose order outcome the gateway
+// does not know, such as after an upstream timeout or a crash.
+struct SpendConfig {
+  // Time to wait after the upstream call's deadline before the upstream's
+  // order records settle a reservation, so an order that the upstream is
+  // still writing is found.
+  std::chrono::seconds reconcile_after{60};
+  // Interval at which each instance looks for reservations to settle.
+  std::chrono::seconds reconcile_interval{10};
+};
+
 // Limits applied to tenant connections by the HTTP server.
 struct HttpLimits {
   std::size_t max_body_bytes = 64 * 1024;
@@ -59,6 +70,7 @@ struct GatewayConfig {
   RedisConfig redis;
   std::map<std::string, UpstreamConfig> upstreams;
   CatalogCacheConfig catalog_cache;
+  SpendConfig spend;
   HttpLimits http;
   std::string log_level = "info";
   // Absolute path of the policies folder (relative paths in YAML are

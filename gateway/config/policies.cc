@@ -146,7 +146,9 @@ void readSpend(YamlReader& reader, const YAML::Node& node, const std::string& ke
 // shape). Every key is optional.
 void readPlanBody(YamlReader& reader, const YAML::Node& node, const std::string& key,
                   Plan& plan) {
-  if (!reader.expectMap(node, key, {"routes", "quotas", "spend", "markup", "time_zone"})) return;
+  if (!reader.expectMap(node, key, {"routes", "quotas", "spend", "wallet", "markup", "time_zone"})) {
+    return;
+  }
 
   const auto& routes = node["routes"];
   if (routes.IsDefined() && reader.expectMap(routes, childKey(key, "routes"), {"allow", "deny"})) {
@@ -175,6 +177,14 @@ void readPlanBody(YamlReader& reader, const YAML::Node& node, const std::string&
   }
 
   if (node["spend"].IsDefined()) readSpend(reader, node["spend"], childKey(key, "spend"), plan.spend);
+  const auto& wallet = node["wallet"];
+  if (wallet.IsDefined() && reader.expectMap(wallet, childKey(key, "wallet"), {"enabled"})) {
+    if (!wallet["enabled"].IsDefined()) {
+      reader.fail(wallet, childKey(key, "wallet"), "missing required key enabled");
+    } else if (auto enabled = reader.boolean(wallet["enabled"], childKey(key, "wallet.enabled"))) {
+      plan.wallet_enabled = *enabled;
+    }
+  }
   if (node["markup"].IsDefined()) plan.markup = readMarkup(reader, node["markup"], childKey(key, "markup"));
   if (node["time_zone"].IsDefined()) {
     if (auto zone = reader.string(node["time_zone"], childKey(key, "time_zone"))) {

@@ -46,6 +46,9 @@ struct Plan {
   std::string time_zone = "UTC";
   std::vector<QuotaRule> quotas;
   SpendLimits spend;
+  // Prepaid: orders draw on the tenant's wallet held by the gateway, and an
+  // order larger than the wallet's available balance is rejected.
+  bool wallet_enabled = false;
   std::optional<Markup> markup;
 
   bool allowsRoute(const std::string& route_id) const;

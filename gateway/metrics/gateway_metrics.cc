@@ -167,6 +167,18 @@ GatewayMetrics::GatewayMetrics()
       catalog_fetches_(prometheus::BuildCounter()
                            .Name("fdgw_catalog_fetches_total")
                            .Help("Catalog fetches from an upstream account by result")
+                           .Register(*registry_)),
+      spend_(prometheus::BuildGauge()
+                 .Name("fdgw_spend_usd")
+                 .Help("Committed order spend at the tenant's prices in the current day or month, USD")
+                 .Register(*registry_)),
+      spend_limits_(prometheus::BuildGauge()
+                        .Name("fdgw_spend_limit_usd")
+                        .Help("A tenant's spend limit per day or month, USD; 0 when it was removed")
+                        .Register(*registry_)),
+      reconciliations_(prometheus::BuildCounter()
+                           .Name("fdgw_spend_reconciliations_total")
+                           .Help("Spend reservations settled from the upstream's order records, by result")
                            .Register(*registry_)) {
   inflight_ = &prometheus::BuildGauge()
                    .Name("fdgw_inflight_requests")
@@ -257,6 +269,31 @@ void GatewayMetrics::recordOrder(const std::string& tenant_id, std::string_view 
   auto& margin = margins_.Add({{"tenant", tenant_id}});
   if (sales_usd_cents > 0) sales.Increment(static_cast<double>(sales_usd_cents) / 100.0);
   if (margin_usd_cents > 0) margin.Increment(static_cast<double>(margin_usd_cents) / 100.0);
+}
+
+void GatewayMetrics::setSpend(const std::string& tenant_id, std::string_view window,
+                              std::int64_t usd_cents) {
+  // Family::Add returns the existing series for known labels.
+  spend_.Add({{"tenant", tenant_id}, {"window", std::string(window)}})
+      .Set(static_cast<double>(usd_cents) / 100.0);
+}
+
+void GatewayMetrics::setSpendLimit(const std::string& tenant_id, std::string_view window,
+                                   std::optional<std::int64_t> usd_cents) {
+  std::lock_guard lock(spend_mutex_);
+  const std::string key = tenant_id + '\n' + std::string(window);
+  auto gauge = spend_limit_gauges_.find(key);
+  if (gauge == spend_limit_gauges_.end()) {
+    if (!usd_cents) return;
+    gauge = spend_limit_gauges_
+                .emplace(key, &spend_limits_.Add({{"tenant", tenant_id}, {"window", std::string(window)}}))
+                .first;
+  }
+  gauge->second->Set(usd_cents ? static_cast<double>(*usd_cents) / 100.0 : 0.0);
+}
+
+void GatewayMetrics::recordReconciliation(std::string_view result) {
+  reconciliations_.Add({{"result", std::string(result)}}).Increment();
 }
 
 void GatewayMetrics::recordConfigReload(bool success) {

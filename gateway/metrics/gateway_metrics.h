@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +119,17 @@ class GatewayMetrics {
   // margin, in US cents.
   void recordOrder(const std::string& tenant_id, std::string_view result,
                    std::int64_t sales_usd_cents, std::int64_t margin_usd_cents);
+  // Sets fdgw_spend_usd, the committed spend at the tenant's prices of its
+  // current `window` ("day" or "month"), as the last spend operation of this
+  // instance saw it.
+  void setSpend(const std::string& tenant_id, std::string_view window, std::int64_t usd_cents);
+  // Sets fdgw_spend_limit_usd. An unlimited window (no value) exports 0 when
+  // it had a limit before, and no series otherwise.
+  void setSpendLimit(const std::string& tenant_id, std::string_view window,
+                     std::optional<std::int64_t> usd_cents);
+  // Counts one reservation settled by reconciliation, by result
+  // (committed, released).
+  void recordReconciliation(std::string_view result);
   void recordConfigReload(bool success);
   void recordCatalogCache(CatalogCacheResult result);
   // Counts one catalog fetch from an upstream account by outcome (success
@@ -146,6 +158,9 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Counter>& margins_;
   prometheus::Family<prometheus::Counter>& catalog_requests_;
   prometheus::Family<prometheus::Counter>& catalog_fetches_;
+  prometheus::Family<prometheus::Gauge>& spend_;
+  prometheus::Family<prometheus::Gauge>& spend_limits_;
+  prometheus::Family<prometheus::Counter>& reconciliations_;
   std::array<prometheus::Counter*, 4> catalog_result_counters_{};
   prometheus::Gauge* inflight_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failure_counters_{};
@@ -164,6 +179,8 @@ class GatewayMetrics {
   std::mutex quota_mutex_;
   std::map<std::string, QuotaSeries> quota_series_;  // key: tenant id + '\n' + quota name
   std::map<std::string, prometheus::Counter*, std::less<>> redis_error_counters_;
+  std::mutex spend_mutex_;
+  std::map<std::string, prometheus::Gauge*> spend_limit_gauges_;  // key: tenant id + '\n' + window
   std::shared_ptr<TenantSeries> unknown_tenant_;
 };
 

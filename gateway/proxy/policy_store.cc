@@ -17,6 +17,8 @@ PolicySnapshot::PolicySnapshot(
   for (const auto& [id, tenant] : policies.tenants) {
     tenant_series[tenant.index] = metrics.tenant(id);
     pricing_keys[tenant.index] = catalog::markupKey(tenant.plan.markup);
+    metrics.setSpendLimit(id, "day", tenant.plan.spend.daily_usd_cents);
+    metrics.setSpendLimit(id, "month", tenant.plan.spend.monthly_usd_cents);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "gateway/pricing/response_pricer.h"
 #include "gateway/tenancy/tenancy.h"
 #include "gateway/proxy/response_mapping.h"
+#include "gateway/proxy/spend_views.h"
 
 namespace fdgw::proxy {
 namespace {
@@ -88,13 +89,21 @@ struct RequestPipeline::Exchange {
   metrics::TenantSeries* tenant_series = nullptr;  // kept alive by `snapshot`
   std::shared_ptr<const PolicySnapshot> snapshot;
   Responder respond;
+  std::string idempotency_record;  // Redis key of the Idempotency-Key record this request owns
+  bool idempotency_settled = false;
+  std::optional<spend::Reservation> reservation;  // an order's held spend
+  bool order_committed = false;
+  bool order_deferred = false;  // outcome unknown: reconciliation settles the reservation
+  bool spend_reserved = false;  // the spend step has run
+  bool upstream_called = false;  // the request was sent upstream
 };
 
 RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient& upstream,
                                  const common::Clock& clock, log::Logger& logger,
                                  metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                                  quota::UpstreamBudget& budget, PipelineOptions options,
-                                 catalog::CatalogCache* catalog, tenancy::OwnershipIndex* ownership)
+                                 catalog::CatalogSource* catalog, tenancy::OwnershipIndex* ownership,
+                                 spend::SpendLedger* spend, idempotency::IdempotencyStore* idempotency)
     : policies_(policies),
       upstream_(upstream),
       clock_(clock),
@@ -104,7 +113,9 @@ RequestPipeline::RequestPipeline(PolicyStore& policies, upstream::UpstreamClient
       budget_(budget),
       options_(options),
       catalog_(catalog),
-      ownership_(ownership) {}
+      ownership_(ownership),
+      spend_(spend),
+      idempotency_(idempotency) {}
 
 void RequestPipeline::handle(IncomingRequest request, Responder respond) {
   inflight_.fetch_add(1);
@@ -251,6 +262,10 @@ void RequestPipeline::applyQuotas(std::shared_ptr<Exchange> exchange, RouteMatch
                                       "admitted request"});
                     return;
                   }
+                  if (spend_ != nullptr && isCreditsRoute(exchange->route_id)) {
+                    serveCredits(exchange, tenant, *shared_request);
+                    return;
+                  }
                   applyBudgetDecision(exchange, match, tenant, *upstream, *admission.budget,
                                       std::move(*shared_request));
                 });
@@ -288,7 +303,7 @@ void RequestPipeline::applyBudgetDecision(std::shared_ptr<Exchange> exchange,
                                    static_cast<int>(decision.retry_after_seconds)));
     return;
   }
-  forward(std::move(exchange), match, tenant, upstream, std::move(request));
+  claimIdempotencyKey(std::move(exchange), match, tenant, upstream, std::move(request));
 }
 
 void RequestPipeline::rejectRateLimited(const std::shared_ptr<Exchange>& exchange,
@@ -339,6 +354,11 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
     isolate(std::move(exchange), match, tenant, upstream_entry, std::move(request));
     return;
   }
+  if (spend_ != nullptr && exchange->route_id == "orders.create" && !exchange->spend_reserved) {
+    exchange->spend_reserved = true;
+    reserveSpend(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
 
   upstream::UpstreamRequest call;
   call.target = upstream_entry.target;
@@ -354,7 +374,8 @@ void RequestPipeline::forward(std::shared_ptr<Exchange> exchange, const RouteMat
   call.headers.emplace_back("accept", "application/json");
   call.headers.emplace_back("x-request-id", exchange->request_id);
 
-  upstream_.send(std::move(call), [this, exchange, upstream_series, &tenant, &upstream_entry,
+  sendUpstream(exchange, tenant, upstream_entry, std::move(call),
+               [this, exchange, upstream_series, &tenant, &upstream_entry,
                                    upstream_name = tenant.upstream](upstream::UpstreamResponse answer) {
     if (answer.status == 429) blockUpstream(upstream_name, answer);
     upstream_series->recordCall(exchange->route_slot, answer.status, failureOf(answer.error),
@@ -732,7 +753,7 @@ void RequestPipeline::serveCatalog(const std::shared_ptr<Exchange>& exchange, co
 }
 
 void RequestPipeline::recordOrder(const Exchange& exchange, const OutgoingResponse& response) {
-  if (exchange.upstream_name.empty()) {
+  if (!exchange.upstream_called) {
     metrics_.recordOrder(exchange.tenant_id, "rejected", 0, 0);
     return;
   }
@@ -782,6 +803,10 @@ void RequestPipeline::reject(const std::shared_ptr<Exchange>& exchange, common::
 
 void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
                              OutgoingResponse response) {
+  if (!exchange->idempotency_record.empty() && !exchange->idempotency_settled) {
+    settleIdempotency(exchange, std::move(response));
+    return;
+  }
   response.headers.emplace_back("X-Request-Id", exchange->request_id);
   if (exchange->tightest_quota) {
     const auto& quota = *exchange->tightest_quota;
@@ -806,6 +831,7 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
                          {"bytes", response.body.size()},
                          {"client", exchange->client_address}};
   if (!exchange->error_code.empty()) line["code"] = exchange->error_code;
+  if (exchange->reservation) line["reservation"] = exchange->reservation->id;
   if (!exchange->upstream_name.empty()) {
     line["upstream"] = exchange->upstream_name;
     line["upstream_status"] = exchange->upstream_status;
@@ -822,6 +848,458 @@ void RequestPipeline::finish(const std::shared_ptr<Exchange>& exchange,
   metrics_.inflight().Decrement();
   inflight_.fetch_sub(1);
   respond(std::move(response));
+}
+
+// The spend and idempotency steps follow. The Idempotency-Key is claimed
+// after the upstream budget (claimIdempotencyKey). An order's spend is held
+// after tenant isolation, just before the upstream call (reserveSpend), and
+// settled around the upstream response (sendUpstream). The Idempotency-Key
+// record is stored before the response leaves (settleIdempotency).
+
+namespace {
+
+bool isIdempotentRoute(std::string_view route_id) {
+  return route_id == "orders.create" || route_id == "refunds.create" || route_id == "tickets.create";
+}
+
+// A tenant whose orders must not start before their total is known and held.
+bool hasSpendControls(const config::Plan& plan) {
+  return plan.spend.daily_usd_cents || plan.spend.monthly_usd_cents || plan.wallet_enabled;
+}
+
+}  // namespace
+
+void RequestPipeline::claimIdempotencyKey(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                                          const config::Tenant& tenant,
+                                          const PolicySnapshot::Upstream& upstream_entry,
+                                          IncomingRequest request) {
+  const std::string* key = request.header("idempotency-key");
+  if (idempotency_ == nullptr || key == nullptr || !isIdempotentRoute(exchange->route_id)) {
+    forward(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
+  if (!idempotency::isValidKey(*key)) {
+    reject(exchange, {common::ErrorCode::kBadRequest, idempotencyKeyInvalidMessage(exchange->language), ""});
+    return;
+  }
+
+  // A record whose request died before completing it expires once that
+  // request cannot be running any more. An order's reservation extends it.
+  const std::chrono::milliseconds running_lifetime = options_.reconcile_after + upstream_entry.target->timeout;
+  // The tenant's own body, before tenant isolation rewrites it.
+  const std::string fingerprint = idempotency::requestFingerprint(exchange->route_id, request.body);
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+  idempotency_->begin(
+      tenant.id, *key, fingerprint, exchange->request_id, running_lifetime,
+      [this, exchange, match, &tenant, &upstream_entry, shared_request](idempotency::BeginResult result) {
+        switch (result.status) {
+          case idempotency::BeginStatus::kStarted:
+            exchange->idempotency_record = result.record_key;
+            forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
+            return;
+          case idempotency::BeginStatus::kReplay: {
+            OutgoingResponse response;
+            response.status = result.stored->status;
+            response.content_type = result.stored->content_type;
+            response.body = std::move(result.stored->body);
+            response.headers.emplace_back("Idempotent-Replayed", "true");
+            finish(exchange, std::move(response));
+            return;
+          }
+          case idempotency::BeginStatus::kRunning:
+            reject(exchange, {common::ErrorCode::kConflict, idempotencyRunningMessage(exchange->language),
+                              "Idempotency-Key still in progress"});
+            return;
+          case idempotency::BeginStatus::kMismatch:
+            reject(exchange, {common::ErrorCode::kUnprocessable,
+                              idempotencyMismatchMessage(exchange->language),
+                              "Idempotency-Key used before with another request"});
+            return;
+          case idempotency::BeginStatus::kFailed:
+            metrics_.recordRedisError("idempotency");
+            reject(exchange, {common::ErrorCode::kInternal, "",
+                              "Idempotency-Key record could not be read: " + result.error});
+            return;
+        }
+      });
+}
+
+void RequestPipeline::reserveSpend(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                                   const config::Tenant& tenant,
+                                   const PolicySnapshot::Upstream& upstream_entry,
+                                   IncomingRequest request) {
+  if (spend_ == nullptr || exchange->route_id != "orders.create") {
+    forward(std::move(exchange), match, tenant, upstream_entry, std::move(request));
+    return;
+  }
+  auto parsed = parseOrderRequest(request.body);
+  if (const auto* message = std::get_if<std::string>(&parsed)) {
+    reject(exchange, {common::ErrorCode::kBadRequest, *message, ""});
+    return;
+  }
+  const OrderRequest order = std::get<OrderRequest>(std::move(parsed));
+  auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
+
+  // Without limits or a wallet nothing needs the total before the call, and
+  // the commit records the order's actual total.
+  if (!hasSpendControls(tenant.plan)) {
+    placeReservation(exchange, match, tenant, upstream_entry, shared_request, order, 0);
+    return;
+  }
+  if (catalog_ == nullptr) {
+    reject(exchange, {common::ErrorCode::kInternal, "", "no catalog to price orders of " + tenant.id});
+    return;
+  }
+  catalog_->get(upstream_entry.target, [this, exchange, match, &tenant, &upstream_entry, shared_request,
+                                        order](catalog::CatalogLookup lookup) {
+    auto quote = quoteOrder(lookup.data.get(), tenant.plan.markup, order);
+    if (const auto* error = std::get_if<QuoteError>(&quote)) {
+      switch (error->failure) {
+        case QuoteFailure::kUnknownSku:
+          reject(exchange, {common::ErrorCode::kNotFound, "Bundle offer " + order.sku + " not found",
+                            error->detail});
+          return;
+        case QuoteFailure::kCatalogUnavailable:
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", error->detail});
+          return;
+        case QuoteFailure::kPricingFailed:
+          logger_.error("order_pricing_failed", {{"request_id", exchange->request_id},
+                                                 {"tenant", tenant.id},
+                                                 {"detail", error->detail}});
+          reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", error->detail});
+          return;
+      }
+    }
+    placeReservation(exchange, match, tenant, upstream_entry, shared_request, order,
+                     std::get<std::int64_t>(quote));
+  });
+}
+
+void RequestPipeline::placeReservation(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                                       const config::Tenant& tenant,
+                                       const PolicySnapshot::Upstream& upstream_entry,
+                                       std::shared_ptr<IncomingRequest> request, const OrderRequest& order,
+                                       std::int64_t amount_cents) {
+  spend::ReservationRequest reservation;
+  reservation.tenant_id = tenant.id;
+  reservation.amount_cents = amount_cents;
+  reservation.daily_limit_cents = tenant.plan.spend.daily_usd_cents;
+  reservation.monthly_limit_cents = tenant.plan.spend.monthly_usd_cents;
+  reservation.prepaid = tenant.plan.wallet_enabled;
+  reservation.time_zone = tenant.plan.time_zone;
+  reservation.upstream = tenant.upstream;
+  // Reconciliation looks the order up by the owner that the upstream
+  // receives, which is the namespaced reference id on a shared account.
+  reservation.owner_field = order.owner_field;
+  reservation.owner = order.owner;
+  reservation.sku = order.sku;
+  reservation.quantity = order.quantity;
+  reservation.request_id = exchange->request_id;
+  reservation.idempotency_record = exchange->idempotency_record;
+  reservation.idempotency_lifetime = idempotency::kRetention;
+  reservation.settle_after = upstream_entry.target->timeout + options_.reconcile_after;
+
+  spend_->reserve(std::move(reservation), [this, exchange, match, &tenant, &upstream_entry, request,
+                                           amount_cents](spend::ReserveResult result) {
+    recordSpendState(tenant.id, result.state);
+    switch (result.status) {
+      case spend::ReserveStatus::kReserved:
+        exchange->reservation = spend::Reservation{tenant.id, result.reservation_id, amount_cents};
+        forward(exchange, match, tenant, upstream_entry, std::move(*request));
+        return;
+      case spend::ReserveStatus::kOverDailyLimit:
+      case spend::ReserveStatus::kOverMonthlyLimit:
+      case spend::ReserveStatus::kOverWallet:
+        reject(exchange, {common::ErrorCode::kSpendLimitExceeded,
+                          spendLimitMessage(result.status, amount_cents, result.remaining_cents,
+                                            tenant.plan.spend, exchange->language),
+                          "order of " + std::to_string(amount_cents) + " US cents exceeds the room of " +
+                              std::to_string(result.remaining_cents)});
+        return;
+      case spend::ReserveStatus::kFailed:
+        metrics_.recordRedisError("spend_reserve");
+        if (hasSpendControls(tenant.plan)) {
+          reject(exchange, {common::ErrorCode::kInternal, "", "spend reservation failed: " + result.error});
+          return;
+        }
+        // Nothing limits this tenant, so its order goes ahead, but its
+        // ledger will lack it.
+        logger_.warn("spend_reserve_failed", {{"request_id", exchange->request_id},
+                                              {"tenant", tenant.id},
+                                              {"error", result.error},
+                                              {"action", "order forwarded without a ledger entry"}});
+        forward(exchange, match, tenant, upstream_entry, std::move(*request));
+        return;
+    }
+  });
+}
+
+void RequestPipeline::sendUpstream(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                   const PolicySnapshot::Upstream& upstream_entry,
+                                   upstream::UpstreamRequest call, upstream::UpstreamCompletion done) {
+  exchange->upstream_called = true;
+  const bool refund = spend_ != nullptr && exchange->route_id == "refunds.create";
+  if (!exchange->reservation && !refund) {
+    upstream_.send(std::move(call), std::move(done));
+    return;
+  }
+  upstream_.send(std::move(call), [this, exchange, &tenant, &upstream_entry,
+                                   done = std::move(done)](upstream::UpstreamResponse answer) {
+    auto settled = std::make_shared<upstream::UpstreamResponse>(std::move(answer));
+    auto deliver = [done, settled]() { done(std::move(*settled)); };
+    if (exchange->reservation) {
+      settleOrder(exchange, tenant, upstream_entry, *settled, std::move(deliver));
+    } else {
+      creditRefund(exchange, tenant, *settled, std::move(deliver));
+    }
+  });
+}
+
+void RequestPipeline::settleOrder(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                  const PolicySnapshot::Upstream& upstream_entry,
+                                  const upstream::UpstreamResponse& answer, std::function<void()> next) {
+  const bool answered = answer.error == upstream::TransportError::kNone;
+  // A 4xx (429 included) means the upstream created no order. A 5xx, a
+  // timeout or a dropped connection leaves the outcome unknown.
+  if (answered && answer.status >= 400 && answer.status < 500) {
+    spend_->release(*exchange->reservation, [this, exchange, next](spend::SettleResult result) {
+      if (result.status == spend::SettleStatus::kFailed) {
+        metrics_.recordRedisError("spend_release");
+        logger_.warn("spend_release_failed", {{"request_id", exchange->request_id},
+                                              {"tenant", exchange->tenant_id},
+                                              {"reservation", exchange->reservation->id},
+                                              {"error", result.error},
+                                              {"action", "reconciliation releases it when due"}});
+      } else {
+        recordSpendState(exchange->tenant_id, result.state);
+      }
+      next();
+    });
+    return;
+  }
+  if (!answered || answer.status < 200 || answer.status >= 300) {
+    deferOrder(exchange, std::move(next));
+    return;
+  }
+
+  // The charge is the total that the tenant's response shows, priced with
+  // the catalog's offer facts when the plan has a markup.
+  auto charge_with = [this, exchange, &tenant, body = answer.body,
+                      next](std::shared_ptr<const catalog::CatalogData> data) {
+    auto charge = chargeOfOrderResponse(body, tenant.plan.markup, catalogLookup(std::move(data)));
+    if (const auto* error = std::get_if<std::string>(&charge)) {
+      logger_.error("order_charge_unknown", {{"request_id", exchange->request_id},
+                                             {"tenant", tenant.id},
+                                             {"detail", *error},
+                                             {"action", "reconciliation settles the reservation"}});
+      deferOrder(exchange, next);
+      return;
+    }
+    commitOrder(exchange, std::get<spend::OrderCharge>(std::move(charge)), next);
+  };
+  if (!tenant.plan.markup || catalog_ == nullptr) {
+    charge_with(nullptr);
+    return;
+  }
+  catalog_->get(upstream_entry.target,
+                [charge_with](catalog::CatalogLookup lookup) { charge_with(std::move(lookup.data)); });
+}
+
+void RequestPipeline::commitOrder(const std::shared_ptr<Exchange>& exchange, spend::OrderCharge charge,
+                                  std::function<void()> next) {
+  const std::string order_id = charge.order_id;
+  spend_->commit(*exchange->reservation, std::move(charge),
+                 [this, exchange, order_id, next](spend::SettleResult result) {
+                   const nlohmann::json ids = {{"request_id", exchange->request_id},
+                                            {"tenant", exchange->tenant_id},
+                                            {"reservation", exchange->reservation->id},
+                                            {"order_id", order_id}};
+                   switch (result.status) {
+                     case spend::SettleStatus::kSettled:
+                     case spend::SettleStatus::kAlreadySettled:
+                       exchange->order_committed = true;
+                       recordSpendState(exchange->tenant_id, result.state);
+                       break;
+                     case spend::SettleStatus::kOrderAlreadyRecorded:
+                       exchange->order_committed = true;
+                       logger_.error("spend_order_recorded_twice", ids);
+                       break;
+                     case spend::SettleStatus::kUnknownReservation:
+                       logger_.error("spend_reservation_missing", ids);
+                       break;
+                     case spend::SettleStatus::kFailed: {
+                       metrics_.recordRedisError("spend_commit");
+                       exchange->order_deferred = true;
+                       nlohmann::json fields = ids;
+                       fields["error"] = result.error;
+                       fields["action"] = "reconciliation commits it when due";
+                       logger_.warn("spend_commit_failed", std::move(fields));
+                       break;
+                     }
+                   }
+                   next();
+                 });
+}
+
+void RequestPipeline::deferOrder(const std::shared_ptr<Exchange>& exchange, std::function<void()> next) {
+  exchange->order_deferred = true;
+  logger_.warn("order_outcome_unknown", {{"request_id", exchange->request_id},
+                                         {"tenant", exchange->tenant_id},
+                                         {"reservation", exchange->reservation->id},
+                                         {"action", "reconciliation settles the reservation"}});
+  spend_->defer(*exchange->reservation, options_.reconcile_after, [this, exchange, next](bool ok) {
+    if (!ok) {
+      metrics_.recordRedisError("spend_defer");
+      logger_.warn("spend_defer_failed", {{"request_id", exchange->request_id},
+                                          {"tenant", exchange->tenant_id},
+                                          {"reservation", exchange->reservation->id},
+                                          {"action", "reconciliation settles it at its first due time"}});
+    }
+    next();
+  });
+}
+
+void RequestPipeline::creditRefund(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                   const upstream::UpstreamResponse& answer, std::function<void()> next) {
+  if (answer.error != upstream::TransportError::kNone || answer.status < 200 || answer.status >= 300) {
+    next();
+    return;
+  }
+  const auto body = nlohmann::json::parse(answer.body, nullptr, false);
+  const nlohmann::json* data = body.is_object() && body.contains("data") ? &body["data"] : nullptr;
+  if (data == nullptr || !data->is_object() || !data->contains("order_id") || !(*data)["order_id"].is_string() ||
+      !data->contains("refund_id") || !(*data)["refund_id"].is_string() || !data->contains("items") ||
+      !(*data)["items"].is_array()) {
+    logger_.error("refund_credit_skipped", {{"request_id", exchange->request_id},
+                                            {"tenant", tenant.id},
+                                            {"detail", "the refund response has no order_id, refund_id or items"}});
+    next();
+    return;
+  }
+
+  spend::RefundCredit credit;
+  credit.tenant_id = tenant.id;
+  credit.order_id = (*data)["order_id"].get<std::string>();
+  credit.refund_id = (*data)["refund_id"].get<std::string>();
+  credit.item_count = static_cast<std::int64_t>((*data)["items"].size());
+  credit.request_id = exchange->request_id;
+  spend_->creditRefund(credit, [this, exchange, credit, next](spend::RefundResult result) {
+    const nlohmann::json ids = {{"request_id", exchange->request_id},
+                             {"tenant", credit.tenant_id},
+                             {"order_id", credit.order_id},
+                             {"refund_id", credit.refund_id}};
+    switch (result.status) {
+      case spend::RefundStatus::kCredited: {
+        recordSpendState(credit.tenant_id, result.state);
+        nlohmann::json fields = ids;
+        fields["usd_cents"] = result.credited_cents;
+        logger_.info("refund_credited", std::move(fields));
+        break;
+      }
+      case spend::RefundStatus::kAlreadyCredited:
+        break;
+      case spend::RefundStatus::kOrderNotRecorded: {
+        nlohmann::json fields = ids;
+        fields["reason"] = "the order is not in the tenant's ledger";
+        logger_.warn("refund_not_credited", std::move(fields));
+        break;
+      }
+      case spend::RefundStatus::kFailed: {
+        metrics_.recordRedisError("refund_credit");
+        nlohmann::json fields = ids;
+        fields["error"] = result.error;
+        fields["action"] = "credit the refunded items with fulldatos-gateway wallet adjust";
+        logger_.error("refund_credit_failed", std::move(fields));
+        break;
+      }
+    }
+    next();
+  });
+}
+
+void RequestPipeline::serveCredits(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                                   const IncomingRequest& request) {
+  if (exchange->route_id == "credits.balance") {
+    spend_->balance(tenant.id, tenant.plan.time_zone, [this, exchange, &tenant](spend::BalanceReport report) {
+      if (!report.ok) {
+        metrics_.recordRedisError("credits");
+        reject(exchange, {common::ErrorCode::kInternal, "", "balance read failed: " + report.error});
+        return;
+      }
+      metrics_.setSpend(tenant.id, "day", report.day.committed_cents);
+      metrics_.setSpend(tenant.id, "month", report.month.committed_cents);
+      OutgoingResponse response;
+      response.body = balanceBody(report, tenant.plan);
+      finish(exchange, std::move(response));
+    });
+    return;
+  }
+
+  std::vector<std::pair<std::string, std::string>> decoded;
+  for (const auto& [raw_name, raw_value] : request.query) {
+    auto name = common::percentDecode(raw_name);
+    auto value = common::percentDecode(raw_value);
+    if (name && value) decoded.emplace_back(std::move(*name), std::move(*value));
+  }
+  auto parsed = parseTransactionQuery(decoded);
+  if (const auto* message = std::get_if<std::string>(&parsed)) {
+    reject(exchange, {common::ErrorCode::kBadRequest, *message, ""});
+    return;
+  }
+  const TransactionQuery query = std::get<TransactionQuery>(parsed);
+  if (query.currency == "mxn") {
+    // Wallets and ledgers are kept in USD only.
+    OutgoingResponse response;
+    response.body = transactionsBody(spend::LedgerPage{true, 0, {}, ""}, query);
+    finish(exchange, std::move(response));
+    return;
+  }
+  spend_->transactions(tenant.id, (query.page - 1) * query.limit, query.limit,
+                       [this, exchange, query](spend::LedgerPage page) {
+                         if (!page.ok) {
+                           metrics_.recordRedisError("credits");
+                           reject(exchange, {common::ErrorCode::kInternal, "", "ledger read failed: " + page.error});
+                           return;
+                         }
+                         OutgoingResponse response;
+                         response.body = transactionsBody(page, query);
+                         finish(exchange, std::move(response));
+                       });
+}
+
+void RequestPipeline::settleIdempotency(const std::shared_ptr<Exchange>& exchange, OutgoingResponse response) {
+  exchange->idempotency_settled = true;
+  auto held = std::make_shared<OutgoingResponse>(std::move(response));
+  auto deliver = [this, exchange, held](bool) { finish(exchange, std::move(*held)); };
+
+  // Reconciliation completes the record with the order it finds, or
+  // removes it, when it settles the reservation.
+  if (exchange->order_deferred) {
+    deliver(true);
+    return;
+  }
+  // A response is kept when the upstream ran the request. A rejection by the
+  // gateway (402, 429, 5xx) is not, so a retry runs again once it can pass.
+  const bool upstream_ran = exchange->upstream_called && held->status < 500 && held->status != 429;
+  if (!exchange->order_committed && !upstream_ran) {
+    idempotency_->abandon(exchange->idempotency_record, exchange->request_id, deliver);
+    return;
+  }
+  idempotency::StoredResponse stored{held->status, held->content_type, held->body};
+  idempotency_->complete(exchange->idempotency_record, exchange->request_id, std::move(stored),
+                         [this, exchange, deliver](bool stored) {
+                           if (!stored) {
+                             metrics_.recordRedisError("idempotency");
+                             logger_.warn("idempotency_record_not_stored",
+                                          {{"request_id", exchange->request_id}, {"tenant", exchange->tenant_id}});
+                           }
+                           deliver(stored);
+                         });
+}
+
+void RequestPipeline::recordSpendState(const std::string& tenant_id, const spend::SpendState& state) {
+  if (state.day_committed_cents) metrics_.setSpend(tenant_id, "day", *state.day_committed_cents);
+  if (state.month_committed_cents) metrics_.setSpend(tenant_id, "month", *state.month_committed_cents);
 }
 
 }  // namespace fdgw::proxy

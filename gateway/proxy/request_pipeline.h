@@ -7,13 +7,16 @@
 #include "gateway/catalog/catalog_cache.h"
 #include "gateway/common/clock.h"
 #include "gateway/common/error.h"
+#include "gateway/idempotency/idempotency_store.h"
 #include "gateway/log/logger.h"
 #include "gateway/metrics/gateway_metrics.h"
 #include "gateway/proxy/http_exchange.h"
+#include "gateway/proxy/order_pricing.h"
 #include "gateway/proxy/policy_store.h"
 #include "gateway/proxy/route_matcher.h"
 #include "gateway/quota/quota_engine.h"
 #include "gateway/quota/upstream_budget.h"
+#include "gateway/spend/spend_ledger.h"
 #include "gateway/tenancy/ownership_index.h"
 #include "gateway/upstream/upstream_client.h"
 
@@ -21,6 +24,9 @@ namespace fdgw::proxy {
 
 struct PipelineOptions {
   std::size_t max_body_bytes = 64 * 1024;
+  // Wait after an order's upstream deadline, or after an unknown outcome,
+  // before reconciliation settles its reservation (spend.reconcile_after_seconds).
+  std::chrono::milliseconds reconcile_after{60000};
 };
 
 // The request path from a parsed tenant request to the tenant's response:
@@ -34,8 +40,9 @@ class RequestPipeline {
                   const common::Clock& clock, log::Logger& logger,
                   metrics::GatewayMetrics& metrics, quota::QuotaEngine& quotas,
                   quota::UpstreamBudget& budget, PipelineOptions options,
-                  catalog::CatalogCache* catalog = nullptr,
-                  tenancy::OwnershipIndex* ownership = nullptr);
+                  catalog::CatalogSource* catalog = nullptr,
+                  tenancy::OwnershipIndex* ownership = nullptr, spend::SpendLedger* spend = nullptr,
+                  idempotency::IdempotencyStore* idempotency = nullptr);
 
   // Handles one request. `respond` runs exactly once, possibly after this
   // call returns and on another thread.
@@ -89,6 +96,46 @@ class RequestPipeline {
                const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
                IncomingRequest request);
   void reject(const std::shared_ptr<Exchange>& exchange, common::Error error);
+
+  // Spend and idempotency steps, in request_pipeline.cc after the request
+  // path's own steps.
+  //
+  // Takes the Idempotency-Key record of POST /orders, /refund and /tickets,
+  // or replays the first response to a repeat, then calls forward().
+  void claimIdempotencyKey(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                           const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                           IncomingRequest request);
+  // Holds an order's total at the tenant's prices against its spend limits
+  // and wallet, then calls forward() again. forward() calls it after tenant
+  // isolation, so the reservation keeps the reference id that the upstream
+  // receives.
+  void reserveSpend(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                    const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                    IncomingRequest request);
+  void placeReservation(std::shared_ptr<Exchange> exchange, const RouteMatch& match,
+                        const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
+                        std::shared_ptr<IncomingRequest> request, const OrderRequest& order,
+                        std::int64_t amount_cents);
+  // Sends the upstream call. An order's reservation is settled, and a
+  // refund credited, before `done` receives the response.
+  void sendUpstream(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                    const PolicySnapshot::Upstream& upstream_entry, upstream::UpstreamRequest call,
+                    upstream::UpstreamCompletion done);
+  void settleOrder(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                   const PolicySnapshot::Upstream& upstream_entry, const upstream::UpstreamResponse& answer,
+                   std::function<void()> next);
+  void commitOrder(const std::shared_ptr<Exchange>& exchange, spend::OrderCharge charge,
+                   std::function<void()> next);
+  void deferOrder(const std::shared_ptr<Exchange>& exchange, std::function<void()> next);
+  void creditRefund(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                    const upstream::UpstreamResponse& answer, std::function<void()> next);
+  // Serves /credits/balance and /credits/transactions from the tenant's own
+  // wallet and ledger.
+  void serveCredits(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
+                    const IncomingRequest& request);
+  // Stores or removes the Idempotency-Key record before the response leaves.
+  void settleIdempotency(const std::shared_ptr<Exchange>& exchange, OutgoingResponse response);
+  void recordSpendState(const std::string& tenant_id, const spend::SpendState& state);
   void recordOrder(const Exchange& exchange, const OutgoingResponse& response);
   // Honours an upstream 429: no call to that account until its Retry-After.
   void blockUpstream(const std::string& upstream_name, const upstream::UpstreamResponse& answer);
@@ -102,8 +149,10 @@ class RequestPipeline {
   quota::QuotaEngine& quotas_;
   quota::UpstreamBudget& budget_;
   PipelineOptions options_;
-  catalog::CatalogCache* catalog_;
+  catalog::CatalogSource* catalog_;
   tenancy::OwnershipIndex* ownership_;
+  spend::SpendLedger* spend_;
+  idempotency::IdempotencyStore* idempotency_;
   RouteMatcher matcher_;
   std::atomic<long> inflight_{0};
 };

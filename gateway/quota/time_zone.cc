@@ -50,6 +50,14 @@ std::int64_t civilToSeconds(int year, int month, int day) {
   return static_cast<std::int64_t>(timegm(&parts));
 }
 
+// Splits the local wall-clock time of the instant `utc_seconds` in `zone`.
+std::tm localParts(std::int64_t utc_seconds, const TimeZone& zone) {
+  const std::time_t local = static_cast<std::time_t>(utc_seconds + zone.offsetAt(utc_seconds));
+  std::tm parts{};
+  gmtime_r(&local, &parts);
+  return parts;
+}
+
 }  // namespace
 
 std::shared_ptr<const TimeZone> TimeZone::utc() {
@@ -115,9 +123,7 @@ std::int64_t TimeZone::localToUtc(std::int64_t local_seconds) const {
 }
 
 CalendarMonth calendarMonthAt(std::int64_t utc_seconds, const TimeZone& zone) {
-  const std::time_t local = static_cast<std::time_t>(utc_seconds + zone.offsetAt(utc_seconds));
-  std::tm parts{};
-  gmtime_r(&local, &parts);
+  const std::tm parts = localParts(utc_seconds, zone);
 
   CalendarMonth month;
   month.year = parts.tm_year + 1900;
@@ -125,6 +131,18 @@ CalendarMonth calendarMonthAt(std::int64_t utc_seconds, const TimeZone& zone) {
   month.start = zone.localToUtc(civilToSeconds(month.year, month.month, 1));
   month.end = zone.localToUtc(civilToSeconds(month.year, month.month + 1, 1));
   return month;
+}
+
+CalendarDay calendarDayAt(std::int64_t utc_seconds, const TimeZone& zone) {
+  const std::tm parts = localParts(utc_seconds, zone);
+
+  CalendarDay day;
+  day.year = parts.tm_year + 1900;
+  day.month = parts.tm_mon + 1;
+  day.day = parts.tm_mday;
+  day.start = zone.localToUtc(civilToSeconds(day.year, day.month, day.day));
+  day.end = zone.localToUtc(civilToSeconds(day.year, day.month, day.day + 1));
+  return day;
 }
 
 TimeZoneCache::TimeZoneCache(std::filesystem::path zoneinfo_dir) : dir_(std::move(zoneinfo_dir)) {}

@@ -47,6 +47,18 @@ struct CalendarMonth {
 
 CalendarMonth calendarMonthAt(std::int64_t utc_seconds, const TimeZone& zone);
 
+// One calendar day in a zone, as UTC instants in seconds. A day with a DST
+// change lasts 23 or 25 hours.
+struct CalendarDay {
+  int year = 1970;
+  int month = 1;  // 1..12
+  int day = 1;    // 1..31
+  std::int64_t start = 0;
+  std::int64_t end = 0;  // the start of the next day
+};
+
+CalendarDay calendarDayAt(std::int64_t utc_seconds, const TimeZone& zone);
+
 // Loads each zone once. Thread-safe.
 class TimeZoneCache {
  public:

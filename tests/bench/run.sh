@@ -215,8 +215,9 @@ read -r redis_port sim_port static_port proxy_port gateway_port admin_port spare
 # ---------------------------------------------------------------------------
 # Redis and the simulator.
 
+# The append-only file, as in deployments, so the measurement includes its cost.
 start_process "$work/redis/redis.log" redis-server --bind 127.0.0.1 --port "$redis_port" --save "" \
-  --appendonly no --dir "$work/redis" --protected-mode yes
+  --appendonly yes --appendfsync everysec --dir "$work/redis" --protected-mode yes
 redis_pid=$last_pid
 redis_ready=0
 for _ in $(seq 1 100); do

@@ -263,10 +263,10 @@ void writeTestPolicies(const std::filesystem::path& dir,
 }
 
 RedisProcess::RedisProcess(const std::filesystem::path& dir) : port_(freePort()) {
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no"},
-      std::map<std::string, std::string>{}, dir / ("redis-" + std::to_string(port_) + ".log"));
+  data_dir_ = dir / ("redis-" + std::to_string(port_));
+  std::filesystem::create_directories(data_dir_);
+  process_ = std::make_unique<Process>(arguments(port_, data_dir_), std::map<std::string, std::string>{},
+                                       dir / ("redis-" + std::to_string(port_) + ".log"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (cli("PING").find("PONG") == std::string::npos) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -274,6 +274,14 @@ RedisProcess::RedisProcess(const std::filesystem::path& dir) : port_(freePort())
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::vector<std::string> RedisProcess::arguments(int port, const std::filesystem::path& data_dir) {
+  // The gateway keeps quota counts, wallets, reservations and idempotency
+  // records here, so the server runs as deployments should: with an
+  // append-only file written to disk every second.
+  return {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+          "--appendonly", "yes", "--appendfsync", "everysec", "--dir", data_dir.string()};
 }
 
 std::string RedisProcess::cli(const std::string& arguments) const {

@@ -111,18 +111,24 @@ class SimProcess {
   std::unique_ptr<Process> process_;
 };
 
-// A redis-server on a free loopback port, without persistence.
+// A redis-server on a free loopback port with an append-only file (fsync
+// every second) in its own folder under `dir`.
 class RedisProcess {
  public:
   explicit RedisProcess(const std::filesystem::path& dir);
+  // The command line of a server on `port` that keeps its files in
+  // `data_dir`, for restarting one on the same data.
+  static std::vector<std::string> arguments(int port, const std::filesystem::path& data_dir);
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   int port() const { return port_; }
+  const std::filesystem::path& dataDir() const { return data_dir_; }
   Process& process() { return *process_; }
   // Runs redis-cli against this server and returns its output.
   std::string cli(const std::string& arguments) const;
 
  private:
   int port_;
+  std::filesystem::path data_dir_;
   std::unique_ptr<Process> process_;
 };
 

@@ -104,9 +104,6 @@ TEST_F(RoutesTest, ResourceReadRoutesMatchSimulator) {
   expectSameAsSimulator("/esims/" + esim_id);
   expectSameAsSimulator("/bundles");
   expectSameAsSimulator("/bundles/" + bundle_id);
-  expectSameAsSimulator("/credits/balance");
-  expectSameAsSimulator("/credits/transactions");
-  expectSameAsSimulator("/credits/transactions?currency=mxn");
   expectSameAsSimulator("/status");
   expectSameAsSimulator("/tickets/categories");
 }
@@ -187,6 +184,21 @@ TEST_F(RoutesTest, UpstreamErrorsKeepTheirMessage) {
                                         R"({"reference_id": "x", "sku": "FD-MX-5GB-30D", "quantity": 99})");
   EXPECT_EQ(bad_order.status, 400) << bad_order.body;
   EXPECT_EQ(bad_order.json()["code"], "bad_request");
+}
+
+TEST_F(RoutesTest, CreditsRoutesNeverReachSimulator) {
+  // The credits routes show the tenant's own wallet and ledger, kept in
+  // Redis, and never the reseller's account. This gateway has no Redis.
+  const long before = sim_->requestsTotal();
+  for (const std::string path : {"/credits/balance", "/credits/transactions"}) {
+    const auto response = gateway_->call(kAlpha, "GET", path);
+    EXPECT_EQ(response.status, 500) << path << ": " << response.body;
+    EXPECT_EQ(response.json()["code"], "internal") << path;
+  }
+  const auto mxn = gateway_->call(kAlpha, "GET", "/credits/transactions?currency=mxn");
+  EXPECT_EQ(mxn.status, 200) << "wallets keep no MXN entries, so no Redis is needed";
+  EXPECT_TRUE(mxn.json()["data"].empty());
+  EXPECT_EQ(sim_->requestsTotal(), before);
 }
 
 TEST_F(RoutesTest, CanonicalPathsReachTheSameRoute) {

@@ -80,6 +80,7 @@ COUNTERS_AND_GAUGES = {
     "fdgw_inflight_requests",
     "fdgw_spend_usd",
     "fdgw_spend_limit_usd",
+    "fdgw_spend_reconciliations_total",
     "fdgw_quota_limit",
     "fdgw_quota_used",
     "up",

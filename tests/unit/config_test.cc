@@ -52,6 +52,8 @@ TEST(GatewayConfig, LocalSampleLoads) {
   EXPECT_EQ(main.timeout, 15000ms);
   EXPECT_EQ(main.connect_timeout, 3000ms);
   EXPECT_EQ(config.catalog_cache.ttl, 300s);
+  EXPECT_EQ(config.spend.reconcile_after, 30s);
+  EXPECT_EQ(config.spend.reconcile_interval, 5s);
   EXPECT_EQ(config.log_level, "info");
   EXPECT_EQ(config.policies_dir, kRepoDir / "policies");
 }
@@ -83,6 +85,8 @@ TEST(GatewayConfig, DefaultsForOmittedKeys) {
   EXPECT_EQ(config.redis.timeout, 100ms);
   EXPECT_EQ(config.catalog_cache.ttl, 300s);
   EXPECT_EQ(config.http.max_body_bytes, 64u * 1024);
+  EXPECT_EQ(config.spend.reconcile_after, 60s);
+  EXPECT_EQ(config.spend.reconcile_interval, 10s);
   EXPECT_EQ(config.log_level, "info");
   const auto& main = config.upstreams.at("main");
   EXPECT_TRUE(main.shared);
@@ -210,8 +214,8 @@ TEST_P(InvalidGatewayConfig, Rejected) {
 }
 
 const std::string kTopLevelKeys =
-    "listen, admin_listen, threads, upstream_threads, redis, upstreams, catalog_cache, policies, "
-    "http, log_level";
+    "listen, admin_listen, threads, upstream_threads, redis, upstreams, catalog_cache, spend, "
+    "policies, http, log_level";
 const std::string kUpstreamKeys =
     "base_url, api_key_env, api_secret_env, shared, requests_per_minute, timeout_ms, "
     "connect_timeout_ms";
@@ -251,6 +255,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "missing required key api_secret_env"},
         InvalidCase{"not_boolean.yaml", 8, 13, "upstreams.main.shared",
                     "must be true or false, got \"yes\""},
+        InvalidCase{"reconcile_out_of_range.yaml", 9, 28, "spend.reconcile_after_seconds",
+                    "must be between 1 and 3600, got 0"},
         InvalidCase{"bad_log_level.yaml", 9, 12, "log_level", "must be debug, info, warn or error"},
         InvalidCase{"bad_redis_url.yaml", 4, 8, "redis.url",
                     "must look like redis://HOST:PORT/DB with a port from 1 to 65535 and a "

@@ -113,6 +113,14 @@ TEST(Policies, SpendAndTimeZoneRead) {
   EXPECT_EQ(standard.time_zone, "UTC");
 }
 
+TEST(Policies, WalletEnabledByOverride) {
+  const auto policies = loadFixture("valid");
+
+  EXPECT_FALSE(policies.plans.at("standard").wallet_enabled);
+  EXPECT_FALSE(policies.tenants.at("acme").plan.wallet_enabled);
+  EXPECT_TRUE(policies.tenants.at("beta").plan.wallet_enabled);
+}
+
 TEST(Policies, MarkupRead) {
   const auto policies = loadFixture("valid");
 
@@ -336,7 +344,7 @@ TEST_P(InvalidPolicies, Rejected) {
   EXPECT_EQ(issues[0].column, expected.column);
 }
 
-const std::string kPlanKeys = "routes, quotas, spend, markup, time_zone";
+const std::string kPlanKeys = "routes, quotas, spend, wallet, markup, time_zone";
 
 INSTANTIATE_TEST_SUITE_P(
     PlanRules, InvalidPolicies,
@@ -364,6 +372,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "unknown key; expected one of: " + kPlanKeys},
         InvalidCase{"spend_three_decimals", "plans.yaml", 4, 18, "plans.standard.spend.daily_usd",
                     "must be a non-negative amount with at most two decimals, got \"10.999\""},
+        InvalidCase{"wallet_not_boolean", "plans.yaml", 4, 16, "plans.standard.wallet.enabled",
+                    "must be true or false, got \"yes\""},
+        InvalidCase{"wallet_without_enabled", "plans.yaml", 3, 13, "plans.standard.wallet",
+                    "missing required key enabled"},
         InvalidCase{"negative_percent", "plans.yaml", 4, 16, "plans.standard.markup.percent",
                     "must not be negative: a negative markup would price below cost"},
         InvalidCase{"unknown_currency", "plans.yaml", 4, 26, "plans.standard.markup.fixed.eur",

@@ -76,15 +76,6 @@ std::int64_t utcSeconds(int year, int month, int day, int hour, int minute, int 
   return static_cast<std::int64_t>(timegm(&parts));
 }
 
-template <typename Value>
-Value waitFor(std::future<Value>& future) {
-  if (future.wait_for(5s) != std::future_status::ready) {
-    ADD_FAILURE() << "no result within 5 s";
-    return Value{};
-  }
-  return future.get();
-}
-
 class QuotaEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -116,7 +107,7 @@ class QuotaEngineTest : public ::testing::Test {
     auto future = promise->get_future();
     (engine != nullptr ? engine : engine_)
         ->check(kTenant, plan, route, [promise](Decision decision) { promise->set_value(decision); });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   Admission admit(const config::Plan& plan, const BudgetRequest& budget,
@@ -125,7 +116,7 @@ class QuotaEngineTest : public ::testing::Test {
     auto future = promise->get_future();
     engine_->admit(tenant.empty() ? kTenant : tenant, plan, route, budget,
                    [promise](Admission admission) { promise->set_value(std::move(admission)); });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   // Sends one command on the first instance's connection and returns the reply.
@@ -135,7 +126,7 @@ class QuotaEngineTest : public ::testing::Test {
     clients_.front()->command(std::move(argv), [promise](redis::RedisReply reply) {
       promise->set_value(std::move(reply));
     });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   // Returns the `calls` of one command in INFO commandstats, or 0 when absent.
@@ -152,7 +143,7 @@ class QuotaEngineTest : public ::testing::Test {
     engine_->usage(kTenant, plan, [promise](std::vector<QuotaResult> results) {
       promise->set_value(std::move(results));
     });
-    return waitFor(future);
+    return test::waitFor(future);
   }
 
   // Waits until checks are decided by Redis again, after a failure.
@@ -345,7 +336,7 @@ TEST_F(QuotaEngineTest, TwoInstancesShareLimit) {
 
   int allowed = 0;
   for (auto& result : results) {
-    const Decision decision = waitFor(result);
+    const Decision decision = test::waitFor(result);
     EXPECT_FALSE(decision.redis_failed);
     if (decision.allowed) ++allowed;
   }
@@ -545,7 +536,7 @@ TEST_F(QuotaEngineTest, AcquireAloneTakesBudget) {
   auto future = promise->get_future();
   budgets_.front()->acquire("main", 100, kTenant, false,
                             [promise](BudgetDecision decision) { promise->set_value(decision); });
-  const BudgetDecision decision = waitFor(future);
+  const BudgetDecision decision = test::waitFor(future);
 
   EXPECT_TRUE(decision.allowed);
   EXPECT_FALSE(decision.redis_failed);

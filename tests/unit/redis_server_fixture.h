@@ -4,18 +4,26 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 namespace fdgw::test {
 
-// A redis-server child process on a loopback port, without persistence.
-// The test that starts it ends it by its pid.
+// A redis-server child process on a loopback port with an append-only file
+// (fsync every second) in a temporary folder, as the gateway's Redis should
+// run. The test that starts it ends it by its pid, and kill() removes the
+// folder.
 class RedisServer {
  public:
   RedisServer() = default;
@@ -28,6 +36,9 @@ class RedisServer {
   bool start(int port = 0) {
     port_ = port != 0 ? port : freePort();
     const std::string port_text = std::to_string(port_);
+    char folder[] = "/tmp/fdgw-redis-XXXXXX";
+    if (mkdtemp(folder) == nullptr) return false;
+    data_dir_ = folder;
     pid_ = fork();
     if (pid_ == 0) {
       // The server's start-up banner and warnings would bury the test output.
@@ -35,8 +46,8 @@ class RedisServer {
       dup2(null_fd, STDOUT_FILENO);
       dup2(null_fd, STDERR_FILENO);
       execl("/usr/bin/redis-server", "redis-server", "--port", port_text.c_str(), "--bind",
-            "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
-            static_cast<char*>(nullptr));
+            "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir",
+            data_dir_.c_str(), "--loglevel", "warning", static_cast<char*>(nullptr));
       _exit(127);
     }
     if (pid_ < 0) return false;
@@ -52,6 +63,8 @@ class RedisServer {
     ::kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir_, ignored);
   }
 
   int port() const { return port_; }
@@ -93,6 +106,7 @@ class RedisServer {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string data_dir_;
 };
 
 // Polls `condition` every 10 ms until it is true or `limit` passes, for state
@@ -105,6 +119,27 @@ bool eventually(Condition condition, std::chrono::milliseconds limit = std::chro
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+// Returns the value of `future`, or a default value and a test failure when
+// it is not ready within 5 s.
+template <typename Value>
+Value waitFor(std::future<Value>& future) {
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "no result within 5 s";
+    return Value{};
+  }
+  return future.get();
+}
+
+// Calls `operation` with a callback and waits for the value it delivers, as
+// waitFor does.
+template <typename Value, typename Operation>
+Value await(Operation operation) {
+  auto promise = std::make_shared<std::promise<Value>>();
+  auto future = promise->get_future();
+  operation([promise](Value value) { promise->set_value(std::move(value)); });
+  return waitFor(future);
 }
 
 }  // namespace fdgw::test
