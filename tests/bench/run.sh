@@ -146,6 +146,8 @@ cleanup() {
     fi
   done
   rm -rf "$work/static/root" "$work/capture" "$work/redis"
+  # The last responses may come from a catalog converted from the snapshot.
+  rm -f "$work/warm.json" "$work/check.json"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
