@@ -39,9 +39,12 @@ void printIssues(const fdgw::config::ConfigErrors& errors) {
 // Pistache 0.0.5 copies each response body several times into new buffers.
 // With glibc's defaults, buffers of a few hundred KB, such as a catalog page
 // of 500 offers, go back to the kernel when freed (mmap and heap trimming),
-// so every response faults in fresh zeroed pages. On the 2-core machine of
-// docs/benchmark.md this cut the gateway's CPU time per catalog page by
-// about a quarter, for a few MB more resident memory.
+// so every response faults in fresh zeroed pages. In a smoke run of
+// tests/bench/run.sh on 2 cores, fixed thresholds cut the gateway's CPU time
+// per catalog page from 455 to 328 µs, for a few MB more resident memory.
+// NOTE: that run set larger thresholds (32 and 128 MiB) through
+// GLIBC_TUNABLES. These values were measured only together with the stored
+// catalog bodies.
 void keepFreedMemoryForReuse() {
 #ifdef __GLIBC__
   // Settings that the operator gives through GLIBC_TUNABLES take precedence.
