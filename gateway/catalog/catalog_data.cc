@@ -163,6 +163,30 @@ std::shared_ptr<const PricedCatalog> CatalogData::priced(const std::string& pric
   return found->second.view;
 }
 
+std::shared_ptr<const std::string> ComposedBodies::find(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto found = entries_.find(key);
+  if (found == entries_.end()) return nullptr;
+  found->second.last_use = ++use_counter_;
+  return found->second.body;
+}
+
+void ComposedBodies::insert(const std::string& key, std::shared_ptr<const std::string> body) {
+  if (body == nullptr || body->size() > kMaxBodyBytes) return;
+  std::lock_guard lock(mutex_);
+  if (entries_.count(key) > 0) return;  // another thread composed it first
+  while (!entries_.empty() &&
+         (entries_.size() >= kMaxEntries || total_bytes_ + body->size() > kMaxTotalBytes)) {
+    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_use < b.second.last_use;
+    });
+    total_bytes_ -= oldest->second.body->size();
+    entries_.erase(oldest);
+  }
+  total_bytes_ += body->size();
+  entries_.emplace(key, Entry{std::move(body), ++use_counter_});
+}
+
 std::string markupKey(const std::optional<config::Markup>& markup) {
   if (!markup) return "none";
   std::ostringstream out;

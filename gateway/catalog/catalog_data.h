@@ -33,6 +33,35 @@ struct Destination {
   std::string json;               // raw object text
 };
 
+// Success bodies composed from one priced view, keyed by request (see
+// answerCachedCatalogRequest), so that a repeated request skips filtering
+// and composing. Bounded by entry count and total bytes, the least recently
+// used body going first. Thread-safe.
+class ComposedBodies {
+ public:
+  // Returns the body stored under `key`, or null.
+  std::shared_ptr<const std::string> find(const std::string& key);
+  // Stores `body` under `key` unless it is larger than kMaxBodyBytes.
+  void insert(const std::string& key, std::shared_ptr<const std::string> body);
+
+  // NOTE: the limits apply per priced view, and a catalog keeps up to
+  // CatalogData::kMaxPricedViews views, so the worst case is 32 times these.
+  static constexpr std::size_t kMaxEntries = 64;
+  static constexpr std::size_t kMaxTotalBytes = 8u << 20;
+  static constexpr std::size_t kMaxBodyBytes = 2u << 20;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const std::string> body;
+    std::uint64_t last_use = 0;
+  };
+
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::size_t total_bytes_ = 0;
+  std::uint64_t use_counter_ = 0;
+};
+
 // The tenant-facing view of a catalog under one markup: every offer and
 // destination as the tenant sees it.
 struct PricedCatalog {
@@ -41,6 +70,9 @@ struct PricedCatalog {
   std::vector<std::string> offer_json;
   std::vector<std::optional<pricing::Money>> offer_price;
   std::vector<std::string> destination_json;
+  // Bodies already composed from this view. Shared, so copies of the view
+  // reuse them.
+  std::shared_ptr<ComposedBodies> composed_bodies = std::make_shared<ComposedBodies>();
 };
 
 // A complete copy of one upstream account's catalog. Immutable except for

@@ -156,6 +156,25 @@ std::string listBody(const std::vector<const std::string*>& items, const PageReq
   return body;
 }
 
+// Appends `text` with its length in front, so that no two different
+// requests give the same key whatever bytes their parameters contain.
+void appendKeyPart(std::string& key, std::string_view text) {
+  key += std::to_string(text.size());
+  key += ':';
+  key += text;
+}
+
+std::string composedBodyKey(std::string_view route_id, std::string_view sku, const QueryParameters& query) {
+  std::string key;
+  appendKeyPart(key, route_id);
+  appendKeyPart(key, sku);
+  for (const auto& [name, value] : query) {
+    appendKeyPart(key, name);
+    appendKeyPart(key, value);
+  }
+  return key;
+}
+
 }  // namespace
 
 bool isCachedCatalogRoute(std::string_view route_id) {
@@ -192,6 +211,19 @@ CatalogAnswer answerCatalogRequest(std::string_view route_id, std::string_view s
     if (!view.offer_json[i].empty() && matches(offers[i], filter)) items.push_back(&view.offer_json[i]);
   }
   return {listBody(items, page), std::nullopt};
+}
+
+CatalogAnswer answerCachedCatalogRequest(std::string_view route_id, std::string_view sku,
+                                         const QueryParameters& query, const CatalogData& data,
+                                         const PricedCatalog& view) {
+  if (view.composed_bodies == nullptr) return answerCatalogRequest(route_id, sku, query, data, view);
+
+  const std::string key = composedBodyKey(route_id, sku, query);
+  if (auto body = view.composed_bodies->find(key)) return {*body, std::nullopt};
+
+  CatalogAnswer answer = answerCatalogRequest(route_id, sku, query, data, view);
+  if (!answer.error) view.composed_bodies->insert(key, std::make_shared<const std::string>(answer.body));
+  return answer;
 }
 
 }  // namespace fdgw::catalog

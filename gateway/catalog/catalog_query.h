@@ -34,4 +34,11 @@ CatalogAnswer answerCatalogRequest(std::string_view route_id, std::string_view s
                                    const QueryParameters& query, const CatalogData& data,
                                    const PricedCatalog& view);
 
+// Returns what answerCatalogRequest returns, but reuses the success body composed
+// earlier from `view` for the same route, SKU and query, which must be sorted
+// as the pipeline sorts them. Error answers are not stored.
+CatalogAnswer answerCachedCatalogRequest(std::string_view route_id, std::string_view sku,
+                                         const QueryParameters& query, const CatalogData& data,
+                                         const PricedCatalog& view);
+
 }  // namespace fdgw::catalog

@@ -1,16 +1,35 @@
 #include "gateway/log/logger.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 
-#include "gateway/common/text.h"
 
 namespace fdgw::log {
 namespace {
 
+// Checks each lower-case marker against `name` without copying it, because
+// this runs for every field of every log line.
 bool isSecretName(std::string_view name) {
-  const std::string lower = common::toLower(name);
+  const auto equalIgnoringCase = [](char text, char marker) {
+    return std::tolower(static_cast<unsigned char>(text)) == marker;
+  };
   for (std::string_view marker : {"secret", "password", "authorization", "api_key", "api-key"}) {
-    if (lower.find(marker) != std::string::npos) return true;
+    if (std::search(name.begin(), name.end(), marker.begin(), marker.end(), equalIgnoringCase) != name.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void appendJson(std::string& text, const nlohmann::json& value) {
+  text += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Returns whether a caller's field would replace one that emit writes itself.
+bool namesFixedField(const nlohmann::json& fields) {
+  for (const char* name : {"ts", "level", "event", "suppressed"}) {
+    if (fields.contains(name)) return true;
   }
   return false;
 }
@@ -109,6 +128,13 @@ void Logger::access(nlohmann::json fields) { emit("info", "request", std::move(f
 
 void Logger::emit(std::string_view level_name, std::string_view event, nlohmann::json fields,
                   long suppressed) {
+  if (!fields.is_object() || !namesFixedField(fields)) {
+    writeLine(formatLine(level_name, event, fields, suppressed));
+    return;
+  }
+
+  // A caller's field named like a fixed one replaces its value in place, as
+  // assigning to an ordered_json key does.
   nlohmann::ordered_json line = nlohmann::ordered_json::object();
   line["ts"] = utcTimestamp();
   line["level"] = std::string(level_name);
@@ -119,7 +145,45 @@ void Logger::emit(std::string_view level_name, std::string_view event, nlohmann:
   }
   if (suppressed > 0) line["suppressed"] = suppressed;
 
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  writeLine(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string Logger::formatLine(std::string_view level_name, std::string_view event, const nlohmann::json& fields,
+                               long suppressed) {
+  // Writes the text that dumping an ordered_json of the fixed fields and then
+  // the masked fields gives, but builds no such object. Each value goes
+  // through the same serializer, and the fields keep the sorted order of
+  // nlohmann::json objects.
+  std::string text = "{\"ts\":";
+  text.reserve(512);
+  appendJson(text, utcTimestamp());
+  text += ",\"level\":";
+  appendJson(text, std::string(level_name));
+  text += ",\"event\":";
+  appendJson(text, std::string(event));
+  if (fields.is_object()) {
+    for (const auto& [name, value] : fields.items()) {
+      text += ',';
+      appendJson(text, name);
+      text += ':';
+      if (isSecretName(name)) {
+        text += "\"***\"";
+      } else if (value.is_structured()) {
+        appendJson(text, maskSecrets(value));
+      } else {
+        appendJson(text, value);
+      }
+    }
+  }
+  if (suppressed > 0) {
+    text += ",\"suppressed\":";
+    text += std::to_string(suppressed);
+  }
+  text += '}';
+  return text;
+}
+
+void Logger::writeLine(std::string text) {
   text.push_back('\n');
   std::lock_guard lock(mutex_);
   std::fwrite(text.data(), 1, text.size(), out_);

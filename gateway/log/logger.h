@@ -46,6 +46,9 @@ class Logger {
 
   void emit(std::string_view level_name, std::string_view event, nlohmann::json fields,
             long suppressed);
+  static std::string formatLine(std::string_view level_name, std::string_view event,
+                                const nlohmann::json& fields, long suppressed);
+  void writeLine(std::string text);
 
   std::FILE* out_;
   Level level_;

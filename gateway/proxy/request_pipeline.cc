@@ -741,7 +741,7 @@ void RequestPipeline::serveCatalog(const std::shared_ptr<Exchange>& exchange, co
       logger_.error("catalog_pricing_failed", {{"tenant", tenant.id}, {"detail", pricing_errors[i]}});
     }
 
-    auto answer = catalog::answerCatalogRequest(exchange->route_id, sku, query, *lookup.data, *view);
+    auto answer = catalog::answerCachedCatalogRequest(exchange->route_id, sku, query, *lookup.data, *view);
     if (answer.error) {
       reject(exchange, std::move(*answer.error));
       return;

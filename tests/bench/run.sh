@@ -15,8 +15,9 @@ Usage: tests/bench/run.sh [--smoke] [--profile]
               the targets, and exit 0 only when every step ran and every
               request class got 2xx responses through the gateway
   --profile   also record the gateway with perf (cpu-clock, call graphs)
-              during one extra run of scenario 1 and write the top entries
-              to perf-report.txt in the results folder
+              during one extra run of scenario 1 and one of scenario 2, and
+              write the top entries to perf-report-scenario1.txt and
+              perf-report-scenario2.txt in the results folder
   --help      print this help
 
 Prints the result tables as markdown and writes them to report.md in the
@@ -145,6 +146,8 @@ cleanup() {
     fi
   done
   rm -rf "$work/static/root" "$work/capture" "$work/redis"
+  # The last responses may come from a catalog converted from the snapshot.
+  rm -f "$work/warm.json" "$work/check.json"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -242,18 +245,31 @@ sim_get() {
   curl -sf -o "$file" -H "x-api-key: $sim_key" -H "x-api-secret: $sim_secret" "http://127.0.0.1:$port$path"
 }
 
-# Saves every page of the simulator's catalog and joins them into FILE.
-capture_whole_catalog() {
-  local port=$1 file=$2 prefix=$3
-  sim_get "$port" "/catalog/bundle-offers?limit=500&page=1" "$prefix-1.json" || return 1
-  local total pages
-  total=$(python3 "$bench_dir/bench_data.py" extract "$prefix-1.json" pagination.total) || return 1
-  pages=$(((total + 499) / 500))
-  local page_files=("$prefix-1.json")
-  for page in $(seq 2 "$pages"); do
-    sim_get "$port" "/catalog/bundle-offers?limit=500&page=$page" "$prefix-$page.json" || return 1
-    page_files+=("$prefix-$page.json")
+# Saves every page of limit 500 of the simulator's offers and destinations
+# in DIR as offers-P.json and destinations-P.json, the files that the static
+# upstream serves for ?limit=500&page=P. Sets catalog_pages to the number of
+# offer pages.
+capture_catalog() {
+  local port=$1 dir=$2 kind total pages page
+  mkdir -p "$dir" || return 1
+  for kind in offers destinations; do
+    local path=/catalog/bundle-offers
+    [ "$kind" = destinations ] && path=/catalog/destinations
+    sim_get "$port" "$path?limit=500&page=1" "$dir/$kind-1.json" || return 1
+    total=$(python3 "$bench_dir/bench_data.py" extract "$dir/$kind-1.json" pagination.total) || return 1
+    pages=$(((total + 499) / 500))
+    for page in $(seq 2 "$pages"); do
+      sim_get "$port" "$path?limit=500&page=$page" "$dir/$kind-$page.json" || return 1
+    done
+    [ "$kind" = offers ] && catalog_pages=$pages
   done
+  return 0
+}
+
+# Joins the offer pages that capture_catalog saved in DIR into FILE.
+merge_offer_pages() {
+  local dir=$1 file=$2 page page_files=()
+  for page in $(seq 1 "$catalog_pages"); do page_files+=("$dir/offers-$page.json"); done
   python3 "$bench_dir/bench_data.py" merge-pages "$file" "${page_files[@]}"
 }
 
@@ -261,19 +277,27 @@ start_sim "$sim_port" "$work/sim.log" || abort "start fulldatos-sim; see $work/s
 sim_pid=$last_pid
 pass_step "fulldatos-sim started (pid $sim_pid)"
 
+# The bench upstreams are shared accounts, so the gateway serves an eSIM to
+# a tenant only when its user's reference_id starts with "<tenant id>:". The
+# order is placed at the simulator under the reference id that the gateway
+# would send for the tenant "bench".
 capture_responses() {
-  sim_get "$sim_port" "/catalog/bundle-offers?limit=500" "$work/capture/offers-page.json" || return 1
-  order_sku=$(python3 "$bench_dir/bench_data.py" extract "$work/capture/offers-page.json" data.0.sku) || return 1
+  capture_catalog "$sim_port" "$catalog_root/generated" || return 1
+  order_sku=$(python3 "$bench_dir/bench_data.py" extract "$catalog_root/generated/offers-1.json" data.0.sku) ||
+    return 1
   printf '{"reference_id": "bench-customer-1", "sku": "%s", "quantity": 1}' "$order_sku" >"$work/order.json"
+  printf '{"reference_id": "bench:bench-customer-1", "sku": "%s", "quantity": 1}' "$order_sku" \
+    >"$work/capture/order-request.json"
   curl -sf -o "$work/capture/order.json" -X POST -H "Content-Type: application/json" \
-    -H "x-api-key: $sim_key" -H "x-api-secret: $sim_secret" --data-binary "@$work/order.json" \
+    -H "x-api-key: $sim_key" -H "x-api-secret: $sim_secret" --data-binary "@$work/capture/order-request.json" \
     "http://127.0.0.1:$sim_port/orders" || return 1
   esim_id=$(python3 "$bench_dir/bench_data.py" extract "$work/capture/order.json" data.esims.0.esim_id) || return 1
-  sim_get "$sim_port" "/esims/$esim_id" "$work/static/root/esim.json" || return 1
-  cp "$work/capture/offers-page.json" "$work/static/root/offers.json"
+  sim_get "$sim_port" "/esims/$esim_id" "$work/static/root/esim.json"
 }
-capture_responses || abort "capture an order, its eSIM and a catalog page from the simulator"
-pass_step "captured GET /esims/$esim_id and one catalog page of 500 offers"
+catalog_root="$work/static/root/catalog"
+capture_responses || abort "capture an order, its eSIM and the catalog from the simulator"
+generated_offers=$(python3 "$bench_dir/bench_data.py" extract "$catalog_root/generated/offers-1.json" pagination.total)
+pass_step "captured GET /esims/$esim_id and the catalog of $generated_offers offers"
 
 # The catalog snapshot is optional test input that must not enter the
 # repository, so its converted form lives in the results folder only.
@@ -283,10 +307,9 @@ if [ -f "$snapshot" ]; then
     python3 "$bench_dir/bench_data.py" convert-snapshot "$snapshot" "$work/capture/snapshot-catalog.json" \
       --exchange-rate "$exchange_rate" || return 1
     start_sim "$spare_sim_port" "$work/sim-snapshot.log" --catalog "$work/capture/snapshot-catalog.json" \
-      --exchange-rate "$exchange_rate" || return 1
+      --exchange-rate "$exchange_rate" || { stop_process "$last_pid"; return 1; }
     local snapshot_sim_pid=$last_pid
-    sim_get "$spare_sim_port" "/catalog/bundle-offers?limit=500" "$work/capture/snapshot-page.json" &&
-      capture_whole_catalog "$spare_sim_port" "$work/capture/snapshot-whole.json" "$work/capture/snapshot-page"
+    capture_catalog "$spare_sim_port" "$catalog_root/snapshot"
     local status=$?
     stop_process "$snapshot_sim_pid"
     return $status
@@ -301,6 +324,12 @@ if [ -f "$snapshot" ]; then
 else
   echo "note: $snapshot not found, skipping the runs on the real catalog" >&2
 fi
+
+# Makes the static upstream serve the catalog captured in catalog/NAME.
+use_catalog() {
+  ln -sfn "$1" "$catalog_root/current.new" && mv -T "$catalog_root/current.new" "$catalog_root/current"
+}
+use_catalog generated
 
 # ---------------------------------------------------------------------------
 # The static upstream and the plain nginx proxy.
@@ -324,13 +353,19 @@ events { worker_connections 4096; }
 http {
   access_log off;
 $(nginx_temp_paths "$work/static")
+  map \$arg_page \$catalog_page {
+    ~^[0-9]+\$ \$arg_page;
+    default 1;
+  }
   server {
     listen 127.0.0.1:$static_port;
     keepalive_requests 1000000;
     root $work/static/root;
     default_type application/json;
     location ~ ^/esims/[^/]+\$ { try_files /esim.json =404; }
-    location = /catalog/bundle-offers { try_files /offers.json =404; }
+    # Page P of limit 500 of the current catalog; no page parameter is page 1.
+    location = /catalog/bundle-offers { try_files /catalog/current/offers-\$catalog_page.json =404; }
+    location = /catalog/destinations { try_files /catalog/current/destinations-\$catalog_page.json =404; }
   }
 }
 CONF
@@ -411,12 +446,16 @@ upstreams:
     api_secret_env: FDGW_BENCH_API_SECRET
     shared: true
     requests_per_minute: 1000000
+catalog_cache:
+  ttl_seconds: 3600
 log_level: info
 policies: policies
 CONF
 
-# One quota on every route, far above what a run can reach, so that the quota
-# step runs on every request and never rejects one.
+# One quota on every route and spend limits, all far above what a run can
+# reach, so that their checks run on every request and never reject one. The
+# markup is the sample plan's in policies/plans.yaml, so every catalog
+# response is priced as a reseller's would be.
 cat >"$work/gateway/policies/plans.yaml" <<'CONF'
 plans:
   bench:
@@ -425,6 +464,21 @@ plans:
         routes: all
         limit: 100000000
         window: 1m
+    spend:
+      daily_usd: 1000000000
+      monthly_usd: 1000000000
+    markup:
+      percent: 20
+      fixed: {usd: 0.50, mxn: 9}
+      min_margin: {usd: 0.30, mxn: 5}
+      rounding: {usd: {ending: 0.99}, mxn: {nearest: 1}}
+      overrides:
+        - match: {countries: [US, CA]}
+          percent: 12
+        - match: {profile: unlimited-plus}
+          percent: 30
+        - match: {sku: FD-MX-5GB-30D}
+          price: {usd: 9.99, mxn: 179}
 CONF
 
 # write_tenants FILLER [orders]
@@ -449,9 +503,35 @@ start_gateway() {
   return 1
 }
 
-write_tenants 0 orders && start_gateway ||
+# Deletes the catalog copies that gateway instances share through Redis, so
+# that the next gateway fetches the catalog that the static upstream serves now.
+forget_shared_catalog() {
+  local keys
+  keys=$(redis-cli -h 127.0.0.1 -p "$redis_port" --scan --pattern 'fdgw:catalog:*') || return 1
+  [ -z "$keys" ] || redis-cli -h 127.0.0.1 -p "$redis_port" DEL $keys >/dev/null
+}
+
+# Sends one catalog request as the tenant "bench", which fills the catalog
+# cache when it is cold, and fails unless the status is 2xx.
+warm_catalog() {
+  local status
+  status=$(curl -s -o "$work/warm.json" -w '%{http_code}' -H "x-api-key: $tenant_key" \
+    -H "x-api-secret: $tenant_secret" "http://127.0.0.1:$gateway_port$catalog_path")
+  [ "${status:0:1}" = 2 ] || { echo "catalog warm-up returned HTTP $status: $(head -c 300 "$work/warm.json")" >&2; return 1; }
+}
+
+# restart_gateway FILLER [orders]
+# Replaces the gateway with a fresh one for FILLER generated tenants and
+# warms its catalog cache, so its memory figures are its own.
+restart_gateway() {
+  [ -z "${gateway_pid:-}" ] || stop_process "$gateway_pid"
+  forget_shared_catalog && write_tenants "$@" && start_gateway && warm_catalog
+}
+
+catalog_path="/catalog/bundle-offers?limit=500"
+restart_gateway 0 orders ||
   abort "start the gateway; see $work/gateway/check.log and $work/gateway/gateway.log"
-pass_step "gateway started (pid $gateway_pid)"
+pass_step "gateway started (pid $gateway_pid) and its catalog cache warmed"
 
 # ---------------------------------------------------------------------------
 # Measurements.
@@ -570,12 +650,6 @@ check_request_class() {
   pass_step "$name returns 2xx via the gateway and nginx"
 }
 
-# Puts FILE where the static upstream serves GET /catalog/bundle-offers.
-serve_catalog() {
-  cp "$1" "$work/static/root/offers.json.new" && mv "$work/static/root/offers.json.new" "$work/static/root/offers.json"
-}
-
-catalog_path="/catalog/bundle-offers?limit=500"
 check_request_class "esims.get" GET "/esims/$esim_id" "$tenant_key"
 check_request_class "catalog.offers.list" GET "$catalog_path" "$tenant_key"
 check_request_class "orders.create" POST /orders "$orders_tenant_key" \
@@ -636,33 +710,42 @@ for side in gateway nginx; do
   fi
 done
 
-if [ "$profile" = 1 ]; then
-  echo "profiling the gateway with perf during scenario 1" >&2
-  start_process "$work/perf-record.log" perf record -e cpu-clock -g -p "$gateway_pid" -o "$work/perf.data" \
+# profile_gateway NAME PATH
+# Records the gateway with perf during one run of GET PATH at full load and
+# writes the top entries by library and by function to perf-report-NAME.txt.
+profile_gateway() {
+  local name=$1 path=$2 data="$work/perf-$1.data" report_file="$work/perf-report-$1.txt"
+  echo "profiling the gateway with perf during GET $path" >&2
+  start_process "$work/perf-record-$name.log" perf record -e cpu-clock -g -p "$gateway_pid" -o "$data" \
     -- sleep "$duration"
-  perf_pid=$last_pid
-  BENCH_API_KEY=$tenant_key BENCH_API_SECRET=$tenant_secret BENCH_PATH="/esims/$esim_id" \
-    wrk -t1 -c"$connections" -d"${duration}s" -s "$bench_dir/request.lua" "$gateway_url/esims/$esim_id" \
-    >"$work/wrk/profile.txt" 2>&1
+  local perf_pid=$last_pid
+  BENCH_API_KEY=$tenant_key BENCH_API_SECRET=$tenant_secret BENCH_PATH="$path" \
+    wrk -t1 -c"$connections" -d"${duration}s" -s "$bench_dir/request.lua" "$gateway_url$path" \
+    >"$work/wrk/profile-$name.txt" 2>&1
   wait "$perf_pid"
-  perf_status=$?
+  local perf_status=$?
   stop_process "$perf_pid"
   if [ "$perf_status" -eq 0 ] &&
-    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none >"$work/perf-report.txt" 2>/dev/null &&
-    perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.3 \
-      >>"$work/perf-report.txt" 2>/dev/null; then
-    pass_step "perf profile of scenario 1 written to $work/perf-report.txt"
+    perf report -i "$data" --no-children --sort dso --stdio -g none >"$report_file" 2>/dev/null &&
+    perf report -i "$data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.3 \
+      >>"$report_file" 2>/dev/null; then
+    pass_step "perf profile of $name written to $report_file"
   else
-    fail_step "perf record or report; see $work/perf-record.log"
+    fail_step "perf record or report; see $work/perf-record-$name.log"
   fi
+}
+
+if [ "$profile" = 1 ]; then
+  profile_gateway scenario1 "/esims/$esim_id"
 fi
 
-echo "scenario 2: GET $catalog_path (passthrough), $connections connections" >&2
+# Scenario 2: the gateway serves the page from its warm catalog cache and prices
+# every offer for the tenant. nginx passes the same request to the static
+# upstream, which sends the raw page, so nginx does strictly less work.
+echo "scenario 2: GET $catalog_path from the warm cache, $generated_offers offers, $connections connections" >&2
 measure_both scenario "2_catalog_page_generated" "$connections" 0 GET "$catalog_path" ""
-if [ "$have_snapshot" = 1 ]; then
-  serve_catalog "$work/capture/snapshot-page.json"
-  measure_both scenario "2_catalog_page_snapshot" "$connections" 0 GET "$catalog_path" ""
-  serve_catalog "$work/capture/offers-page.json"
+if [ "$profile" = 1 ]; then
+  profile_gateway scenario2 "$catalog_path"
 fi
 
 echo "scenario 3: POST /orders to the simulator at a steady rate" >&2
@@ -704,68 +787,102 @@ fi
 # Which Redis commands the gateway sent, to explain the calls per request.
 redis-cli -h 127.0.0.1 -p "$redis_port" INFO commandstats >"$work/redis-commandstats.txt" 2>&1
 
-# Catalog size: the whole catalog of N offers in one response. fulldatos-sim
+# The real catalog, after scenario 3 because the gateway is replaced to load it.
+if [ "$have_snapshot" = 1 ]; then
+  use_catalog snapshot
+  if restart_gateway 0; then
+    measure_both scenario "2_catalog_page_snapshot" "$connections" 0 GET "$catalog_path" ""
+  else
+    fail_step "start the gateway with the catalog snapshot; see $work/gateway/gateway.log"
+  fi
+fi
+
+# Catalog size: a fresh gateway whose cache contains N offers, measured on a
+# page of 500 (against nginx passing the raw page) and on a query filtered
+# by country, which the static upstream cannot serve. fulldatos-sim
 # generates at most a few thousand distinct offers. For larger catalogs its
 # offers are repeated under new SKUs and loaded into a second simulator with
-# --catalog, so the captured response still has the simulator's form.
+# --catalog, so the captured pages still have the simulator's form.
 if [ "$mode" = smoke ]; then
   offer_counts=(1000 5000)
 else
   offer_counts=(1000 5000 20000)
 fi
+filtered_path="/catalog/bundle-offers?country=MX&limit=500"
 
-# capture_offers N: writes the whole catalog of N offers to
-# capture/whole-N.json and sets offers_case to its label.
+# capture_offers N: captures a catalog of N offers into catalog/offers-N and
+# sets offers_case to its label.
 capture_offers() {
-  local count=$1 whole="$work/capture/whole-$1.json" generated
+  local count=$1 dir="$catalog_root/offers-$1" generated
   start_sim "$spare_sim_port" "$work/sim-offers.log" --offers "$count" || { stop_process "$last_pid"; return 1; }
   local sim=$last_pid
-  capture_whole_catalog "$spare_sim_port" "$whole" "$work/capture/whole-$count-page"
+  capture_catalog "$spare_sim_port" "$dir"
   local status=$?
   stop_process "$sim"
   [ "$status" -eq 0 ] || return 1
 
-  generated=$(python3 "$bench_dir/bench_data.py" extract "$whole" pagination.total) || return 1
-  offers_case="${count}_generated"
+  generated=$(python3 "$bench_dir/bench_data.py" extract "$dir/offers-1.json" pagination.total) || return 1
+  offers_case="$count"
   [ "$generated" -lt "$count" ] || return 0
-  python3 "$bench_dir/bench_data.py" repeat-offers "$whole" "$work/capture/repeated-$count.json" --count "$count" ||
-    return 1
+  merge_offer_pages "$dir" "$work/capture/whole-$count.json" &&
+    python3 "$bench_dir/bench_data.py" repeat-offers "$work/capture/whole-$count.json" \
+      "$work/capture/repeated-$count.json" --count "$count" || return 1
+  rm -rf "$dir"
   start_sim "$spare_sim_port" "$work/sim-offers.log" --catalog "$work/capture/repeated-$count.json" ||
     { stop_process "$last_pid"; return 1; }
   sim=$last_pid
-  capture_whole_catalog "$spare_sim_port" "$whole" "$work/capture/whole-$count-page"
+  capture_catalog "$spare_sim_port" "$dir"
   status=$?
   stop_process "$sim"
   offers_case="${count}_(${generated}_generated,_repeated_under_new_SKUs)"
   return "$status"
 }
 
+# measure_offers CASE CATALOG: replaces the gateway with one that caches
+# catalog/CATALOG and measures the page and the filtered query.
+measure_offers() {
+  local case_name=$1 catalog=$2 page_bytes filtered_bytes rss_warm
+  use_catalog "$catalog"
+  if ! restart_gateway 0; then
+    fail_step "start the gateway with the catalog $catalog; see $work/gateway/gateway.log"
+    return
+  fi
+  rss_warm=$(memory_kb "$gateway_pid" VmRSS)
+  page_bytes=$(stat -c %s "$catalog_root/$catalog/offers-1.json")
+  filtered_bytes=$(curl -s -o /dev/null -w '%{size_download}' -H "x-api-key: $tenant_key" \
+    -H "x-api-secret: $tenant_secret" "$gateway_url$filtered_path")
+  measure_both offers "$case_name" "$offers_connections" 0 GET "$catalog_path" "" \
+    "response_bytes=$page_bytes" "rss_warm_kb=$rss_warm"
+  if measure offers_filtered "$case_name" gateway "$offers_connections" 0 GET "$filtered_path" "" \
+    "response_bytes=$filtered_bytes" "rss_warm_kb=$rss_warm"; then
+    pass_step "offers_filtered $case_name via gateway"
+  else
+    fail_step "offers_filtered $case_name via gateway"
+  fi
+}
+
 for offers in "${offer_counts[@]}"; do
   if ! capture_offers "$offers"; then
-    fail_step "capture the whole catalog of $offers offers; see $work/sim-offers.log"
+    fail_step "capture a catalog of $offers offers; see $work/sim-offers.log"
     continue
   fi
-  serve_catalog "$work/capture/whole-$offers.json"
-  size=$(stat -c %s "$work/capture/whole-$offers.json")
-  measure_both offers "$offers_case" "$offers_connections" 0 GET "$catalog_path" "" "response_bytes=$size"
+  measure_offers "$offers_case" "offers-$offers"
 done
 if [ "$have_snapshot" = 1 ]; then
-  serve_catalog "$work/capture/snapshot-whole.json"
-  size=$(stat -c %s "$work/capture/snapshot-whole.json")
-  offers=$(python3 "$bench_dir/bench_data.py" extract "$work/capture/snapshot-whole.json" pagination.total)
-  measure_both offers "${offers}_snapshot" "$offers_connections" 0 GET "$catalog_path" "" "response_bytes=$size"
+  snapshot_offers=$(python3 "$bench_dir/bench_data.py" extract "$catalog_root/snapshot/offers-1.json" pagination.total)
+  measure_offers "${snapshot_offers}_snapshot" snapshot
 fi
-serve_catalog "$work/capture/offers-page.json"
 
-# Configured tenants: a fresh gateway per count, so its peak memory is its own.
+# Configured tenants: a fresh gateway per count, so its peak memory is its
+# own, measured on the warm catalog page.
+use_catalog generated
 if [ "$mode" = smoke ]; then
   tenant_counts=(1 1000)
 else
   tenant_counts=(1 100 1000)
 fi
 for tenants in "${tenant_counts[@]}"; do
-  stop_process "$gateway_pid"
-  if ! write_tenants $((tenants - 1)) || ! start_gateway; then
+  if ! restart_gateway $((tenants - 1)); then
     fail_step "start the gateway with $tenants tenants; see $work/gateway/gateway.log"
     continue
   fi

@@ -251,6 +251,77 @@ TEST(CatalogFilters, UnknownSkuIsNotFound) {
   EXPECT_EQ(found.body, R"({"success":true,"data":)" + kOfferTexts[0] + "}");
 }
 
+TEST(ComposedBodies, CachedAnswerEqualsFreshAnswer) {
+  const auto data = sampleCatalog();
+  std::vector<std::string> errors;
+  const auto view = data->priced(markupKey(percentMarkup(20)), percentMarkup(20), errors);
+  const QueryParameters queries[] = {{}, {{"country", "MX"}}, {{"limit", "1"}, {"page", "2"}}};
+  for (const auto& query : queries) {
+    const auto fresh = answerCatalogRequest("catalog.offers.list", "", query, *data, *view);
+    const auto first = answerCachedCatalogRequest("catalog.offers.list", "", query, *data, *view);
+    const auto repeat = answerCachedCatalogRequest("catalog.offers.list", "", query, *data, *view);
+    EXPECT_EQ(first.body, fresh.body);
+    EXPECT_EQ(repeat.body, fresh.body);
+    EXPECT_FALSE(repeat.error.has_value());
+  }
+  const auto offer = answerCachedCatalogRequest("catalog.offers.get", "FD-MX-1GB-7D", {}, *data, *view);
+  const auto other = answerCachedCatalogRequest("catalog.offers.get", "FD-EU-5GB-30D", {}, *data, *view);
+  EXPECT_NE(offer.body, other.body);
+  const auto destinations = answerCachedCatalogRequest("catalog.destinations", "", {}, *data, *view);
+  EXPECT_EQ(destinations.body, answerCatalogRequest("catalog.destinations", "", {}, *data, *view).body);
+}
+
+TEST(ComposedBodies, ErrorsAreNotStored) {
+  const auto data = sampleCatalog();
+  std::vector<std::string> errors;
+  const PricedCatalog view = priceCatalog(*data, std::nullopt, errors);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto invalid = answerCachedCatalogRequest("catalog.offers.list", "", {{"limit", "501"}}, *data, view);
+    ASSERT_TRUE(invalid.error.has_value());
+    EXPECT_EQ(invalid.error->code, common::ErrorCode::kBadRequest);
+    const auto missing = answerCachedCatalogRequest("catalog.offers.get", "FD-NONE", {}, *data, view);
+    ASSERT_TRUE(missing.error.has_value());
+    EXPECT_EQ(missing.error->code, common::ErrorCode::kNotFound);
+  }
+}
+
+TEST(ComposedBodies, KeysKeepParametersApart) {
+  const auto data = sampleCatalog();
+  std::vector<std::string> errors;
+  const PricedCatalog view = priceCatalog(*data, std::nullopt, errors);
+  // Joined without lengths, both queries would read "sku" + "FD-MX-1GB-7D".
+  const auto by_sku = answerCachedCatalogRequest("catalog.offers.list", "", {{"sku", "FD-MX-1GB-7D"}}, *data, view);
+  const auto other = answerCachedCatalogRequest("catalog.offers.list", "", {{"skuFD-MX-1GB-7D", ""}}, *data, view);
+  EXPECT_EQ(skusOf(by_sku), std::vector<std::string>{"FD-MX-1GB-7D"});
+  EXPECT_EQ(skusOf(other).size(), kOfferTexts.size());
+}
+
+TEST(ComposedBodies, EvictsLeastRecentlyUsed) {
+  ComposedBodies bodies;
+  for (std::size_t i = 0; i < ComposedBodies::kMaxEntries; ++i) {
+    bodies.insert("key-" + std::to_string(i), std::make_shared<const std::string>("body"));
+  }
+  ASSERT_NE(bodies.find("key-0"), nullptr);  // now the most recently used
+  bodies.insert("key-new", std::make_shared<const std::string>("body"));
+  EXPECT_NE(bodies.find("key-0"), nullptr);
+  EXPECT_EQ(bodies.find("key-1"), nullptr);
+  EXPECT_NE(bodies.find("key-new"), nullptr);
+}
+
+TEST(ComposedBodies, BoundsTotalBytes) {
+  ComposedBodies bodies;
+  const std::size_t body_bytes = ComposedBodies::kMaxTotalBytes / 4;
+  for (int i = 0; i < 5; ++i) {
+    bodies.insert("key-" + std::to_string(i), std::make_shared<const std::string>(body_bytes, 'x'));
+  }
+  EXPECT_EQ(bodies.find("key-0"), nullptr);
+  for (int i = 1; i < 5; ++i) EXPECT_NE(bodies.find("key-" + std::to_string(i)), nullptr) << i;
+
+  bodies.insert("too-large", std::make_shared<const std::string>(ComposedBodies::kMaxBodyBytes + 1, 'x'));
+  EXPECT_EQ(bodies.find("too-large"), nullptr);
+  EXPECT_NE(bodies.find("key-4"), nullptr);
+}
+
 // ---------------------------------------------------------------------------
 // The cache
 

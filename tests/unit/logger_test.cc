@@ -253,6 +253,50 @@ TEST_F(LoggerFieldsTest, AccessLineMasked) {
   EXPECT_EQ(written[0]["x-api-secret"], "***");
 }
 
+// Returns the line that dumping an ordered_json of the fixed fields, then the
+// masked fields, gives.
+std::string referenceLine(const std::string& timestamp, const std::string& event, const nlohmann::json& fields) {
+  nlohmann::ordered_json line = nlohmann::ordered_json::object();
+  line["ts"] = timestamp;
+  line["level"] = "info";
+  line["event"] = event;
+  const nlohmann::json masked = maskSecrets(fields);
+  for (const auto& [name, value] : masked.items()) line[name] = value;
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+TEST_F(LoggerFieldsTest, LineMatchesOrderedJsonDump) {
+  Logger logger(file_, Level::kInfo);
+  const nlohmann::json fields = {{"status", 200},
+                                 {"duration_ms", 0.1 + 0.2},
+                                 {"whole_ms", 3.0},
+                                 {"bytes", 18446744073709551615ull},
+                                 {"path", "/esims/\u00e9?q=\"x\"\t\n"},
+                                 {"raw", std::string("\xff\xfe ok")},
+                                 {"Api_Key", "k1"},
+                                 {"nested", {{"b", 1}, {"a_secret", "s"}, {"list", {1, "two", nullptr, true}}}},
+                                 {"empty", nlohmann::json::object()}};
+
+  logger.access(fields);
+
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u);
+  const std::string timestamp = nlohmann::json::parse(written[0])["ts"];
+  EXPECT_EQ(written[0], referenceLine(timestamp, "request", fields));
+}
+
+TEST_F(LoggerFieldsTest, FieldNamedEventKeepsPosition) {
+  Logger logger(file_, Level::kInfo);
+  const nlohmann::json fields = {{"event", "caller"}, {"tenant", "acme"}};
+
+  logger.info("config_reloaded", fields);
+
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u);
+  const std::string timestamp = nlohmann::json::parse(written[0])["ts"];
+  EXPECT_EQ(written[0], referenceLine(timestamp, "config_reloaded", fields));
+}
+
 TEST_F(LoggerFieldsTest, AccessNeverSuppressed) {
   Logger logger(file_, Level::kInfo, /*max_per_second=*/1);
 
