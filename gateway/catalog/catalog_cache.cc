@@ -124,8 +124,8 @@ void CatalogCache::get(const std::shared_ptr<const upstream::UpstreamTarget>& ta
     return;
   }
 
-  // Shortly after a failed fetch, answer from what is there without asking
-  // the upstream again.
+  // Shortly after a failed fetch, serve what is there without calling the
+  // upstream again.
   if (!cached->fetching && clock_.monotonicNow() < cached->retry_at) {
     auto data = cached->data && isServable(*cached->data) ? cached->data : nullptr;
     lock.unlock();

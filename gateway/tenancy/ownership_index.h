@@ -20,7 +20,7 @@
 
 namespace fdgw::tenancy {
 
-// What an ownership check found.
+// Outcome of an ownership check.
 enum class Ownership { kOwned, kNotOwned, kFailed };
 
 // One page of a tenant's own items, in upstream order.
@@ -42,9 +42,9 @@ struct OwnedPage {
 //   fdgw:tenancy:<u>:built            set once the index was rebuilt
 //
 // Everything here can be rebuilt from the upstream, because ownership is
-// written into the upstream's own data (namespaced reference ids and ticket
-// subject tags): a missing owner is looked up with one upstream GET of the
-// item, and a missing list is rebuilt by one scan of the account.
+// written into the upstream's own data as namespaced reference ids and
+// ticket subject tags. A missing owner is looked up with one upstream GET of
+// the item, and a missing list is rebuilt by one scan of the account.
 //
 // Thread-safe. Callbacks run on a Redis or upstream client thread.
 class OwnershipIndex {
@@ -95,8 +95,8 @@ class OwnershipIndex {
   const redis::Script remember_script_;
   const redis::Script page_script_;
 
-  // What this instance last stored per "<upstream>/<kind>:<id>": a hash of
-  // owner and JSON, and when. Bounded by kMaxRecent entries.
+  // Last write of this instance per "<upstream>/<kind>:<id>": a hash of owner
+  // and JSON, and its time. Bounded by kMaxRecent entries.
   struct Recent {
     std::size_t hash = 0;
     std::chrono::steady_clock::time_point stored;
