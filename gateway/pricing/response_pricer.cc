@@ -194,8 +194,10 @@ std::variant<std::string, PricingError> priceResponse(std::string_view route_id,
   const Pricer pricer(calculator, lookup);
 
   // Ledger entries name their order but sit apart from its prices, so the
-  // tenant totals of every order and refund are computed first.
-  const Json document = Json::parse(body, nullptr, false);
+  // tenant totals of every order and refund are computed first. Responses
+  // without orders or refunds skip this parse; the rewrite validates them.
+  const bool has_ledger = !layout->orders.empty() || !layout->refunds.empty();
+  const Json document = has_ledger ? Json::parse(body, nullptr, false) : Json::object();
   if (document.is_discarded()) return PricingError{"the upstream response is not valid JSON"};
   std::map<std::string, Money> order_totals;
   for (const JsonPath& path : layout->orders) {
