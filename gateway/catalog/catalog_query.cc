@@ -1,5 +1,7 @@
 #include "gateway/catalog/catalog_query.h"
 
+#include "gateway/common/list_page.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,8 +10,6 @@
 namespace fdgw::catalog {
 namespace {
 
-constexpr std::size_t kDefaultPageLimit = 50;
-constexpr std::size_t kMaxPageLimit = 500;
 constexpr std::array<std::string_view, 4> kProfiles{"standard", "unlimited-lite", "unlimited-essential",
                                                     "unlimited-plus"};
 
@@ -24,28 +24,8 @@ struct OfferFilter {
   std::optional<std::string> status;
 };
 
-struct PageRequest {
-  std::size_t page = 1;
-  std::size_t limit = kDefaultPageLimit;
-};
-
 common::Error invalid(std::string message) {
   return common::Error{common::ErrorCode::kBadRequest, std::move(message), ""};
-}
-
-const std::string* parameter(const QueryParameters& query, std::string_view name) {
-  for (const auto& [key, value] : query) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
-std::optional<std::int64_t> parseWholeNumber(const std::string& text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
 }
 
 std::optional<double> parseGigabytes(const std::string& text) {
@@ -58,26 +38,8 @@ std::optional<double> parseGigabytes(const std::string& text) {
   return value;
 }
 
-std::optional<common::Error> readPage(const QueryParameters& query, PageRequest& page) {
-  if (const std::string* text = parameter(query, "page")) {
-    const auto value = parseWholeNumber(*text);
-    if (!value || *value < 1 || *value > 1'000'000'000) {
-      return invalid("Invalid page \"" + *text + "\": expected a whole number from 1");
-    }
-    page.page = static_cast<std::size_t>(*value);
-  }
-  if (const std::string* text = parameter(query, "limit")) {
-    const auto value = parseWholeNumber(*text);
-    if (!value || *value < 1 || *value > static_cast<std::int64_t>(kMaxPageLimit)) {
-      return invalid("Invalid limit \"" + *text + "\": expected a whole number from 1 to 500");
-    }
-    page.limit = static_cast<std::size_t>(*value);
-  }
-  return std::nullopt;
-}
-
 std::optional<common::Error> readFilter(const QueryParameters& query, OfferFilter& filter) {
-  if (const std::string* text = parameter(query, "country")) {
+  if (const std::string* text = common::firstParameter(query, "country")) {
     std::string country = *text;
     std::transform(country.begin(), country.end(), country.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -88,29 +50,29 @@ std::optional<common::Error> readFilter(const QueryParameters& query, OfferFilte
     filter.country = std::move(country);
   }
   for (const auto& [name, target] : {std::pair{"min_gb", &filter.min_gb}, std::pair{"max_gb", &filter.max_gb}}) {
-    const std::string* text = parameter(query, name);
+    const std::string* text = common::firstParameter(query, name);
     if (text == nullptr) continue;
     *target = parseGigabytes(*text);
     if (!*target) return invalid(std::string("Invalid ") + name + " \"" + *text + "\": expected a non-negative number");
   }
   for (const auto& [name, target] :
        {std::pair{"min_days", &filter.min_days}, std::pair{"max_days", &filter.max_days}}) {
-    const std::string* text = parameter(query, name);
+    const std::string* text = common::firstParameter(query, name);
     if (text == nullptr) continue;
-    *target = parseWholeNumber(*text);
+    *target = common::parseWholeNumber(*text);
     if (!*target || **target > 100000) {
       return invalid(std::string("Invalid ") + name + " \"" + *text + "\": expected a whole number of days");
     }
   }
-  if (const std::string* text = parameter(query, "sku")) filter.sku = *text;
-  if (const std::string* text = parameter(query, "profile")) {
+  if (const std::string* text = common::firstParameter(query, "sku")) filter.sku = *text;
+  if (const std::string* text = common::firstParameter(query, "profile")) {
     if (std::find(kProfiles.begin(), kProfiles.end(), *text) == kProfiles.end()) {
       return invalid("Invalid profile \"" + *text +
                      "\": expected standard, unlimited-lite, unlimited-essential or unlimited-plus");
     }
     filter.profile = *text;
   }
-  if (const std::string* text = parameter(query, "status")) {
+  if (const std::string* text = common::firstParameter(query, "status")) {
     if (*text != "active" && *text != "inactive") {
       return invalid("Invalid status \"" + *text + "\": expected active or inactive");
     }
@@ -136,24 +98,15 @@ bool matches(const Offer& offer, const OfferFilter& filter) {
   return true;
 }
 
-// Writes the upstream's list envelope around the page's items.
-std::string listBody(const std::vector<const std::string*>& items, const PageRequest& page) {
+// Writes the list envelope around the requested page of `items`.
+std::string listBody(const std::vector<const std::string*>& items, const common::ListPage& page) {
   const std::size_t total = items.size();
-  const std::size_t begin = std::min(total, (page.page - 1) * page.limit);
-  const std::size_t end = std::min(total, begin + page.limit);
-
-  std::size_t size = 64;
-  for (std::size_t i = begin; i < end; ++i) size += items[i]->size() + 1;
-  std::string body;
-  body.reserve(size);
-  body += "{\"success\":true,\"data\":[";
-  for (std::size_t i = begin; i < end; ++i) {
-    if (i > begin) body += ',';
-    body += *items[i];
-  }
-  body += "],\"pagination\":{\"page\":" + std::to_string(page.page) + ",\"limit\":" + std::to_string(page.limit) +
-          ",\"total\":" + std::to_string(total) + "}}";
-  return body;
+  const std::size_t begin = std::min(total, static_cast<std::size_t>((page.page - 1) * page.limit));
+  const std::size_t end = std::min(total, begin + static_cast<std::size_t>(page.limit));
+  std::vector<std::string_view> page_items;
+  page_items.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i) page_items.emplace_back(*items[i]);
+  return common::listEnvelope(page_items, page, total);
 }
 
 // Appends `text` with its length in front, so that no two different
@@ -193,8 +146,9 @@ CatalogAnswer answerCatalogRequest(std::string_view route_id, std::string_view s
     return {"{\"success\":true,\"data\":" + view.offer_json[*index] + "}", std::nullopt};
   }
 
-  PageRequest page;
-  if (auto error = readPage(query, page)) return {"", std::move(error)};
+  auto read_page = common::readListPage(query);
+  if (auto* error = std::get_if<common::Error>(&read_page)) return {"", std::move(*error)};
+  const common::ListPage page = std::get<common::ListPage>(read_page);
 
   std::vector<const std::string*> items;
   if (route_id == "catalog.destinations") {

@@ -8,12 +8,13 @@
 
 #include "gateway/catalog/catalog_data.h"
 #include "gateway/common/error.h"
+#include "gateway/common/list_page.h"
 
 namespace fdgw::catalog {
 
-// Query parameters after %-decoding, sorted by name. When a name repeats,
-// the first one wins, as at the upstream.
-using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+// Query parameters after %-decoding, sorted by name and value. When a name
+// repeats, the first one wins, as at the upstream.
+using QueryParameters = common::QueryParameters;
 
 // A catalog request answered from the cache: a success body, or an error for
 // the tenant (400 for an invalid filter, 404 for an unknown SKU).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "gateway/common/list_page.h"
 #include "gateway/common/request_id.h"
 #include "gateway/common/routes.h"
 #include "gateway/common/text.h"
@@ -429,20 +430,6 @@ const std::string* queryParameter(const IncomingRequest& request, std::string_vi
   return nullptr;
 }
 
-// Reads a whole number query parameter within [low, high], or `fallback`
-// when absent; std::nullopt when invalid.
-std::optional<std::int64_t> pageParameter(const IncomingRequest& request, std::string_view name,
-                                          std::int64_t fallback, std::int64_t low, std::int64_t high) {
-  const std::string* text = queryParameter(request, name);
-  if (text == nullptr) return fallback;
-  if (text->empty() || text->size() > 10 || text->find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  const std::int64_t value = std::stoll(*text);
-  if (value < low || value > high) return std::nullopt;
-  return value;
-}
-
 // Adds the string at `key` of `body` (when present) to `ids`.
 void collectId(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
                std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
@@ -502,18 +489,20 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
   if (route == "orders.list") {
     // Filtering by another tenant's user finds nothing, like an unknown user.
     const std::string user_id = *queryParameter(request, "user_id");
-    const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000).value_or(1);
-    const auto limit = pageParameter(request, "limit", 50, 1, 500).value_or(50);
+    // An invalid page or limit is passed upstream, which rejects it, or
+    // echoed with the defaults in the empty page below.
+    const auto read_page = common::readListPage(common::decodeQuery(request.query));
+    const common::ListPage page =
+        std::holds_alternative<common::ListPage>(read_page) ? std::get<common::ListPage>(read_page) : common::ListPage{};
     auto shared_request = std::make_shared<IncomingRequest>(std::move(request));
     ownership_->checkOwner(
         upstream_entry.target, tenant.id, tenancy::Kind::kUser, user_id,
-        [this, exchange, match, &tenant, &upstream_entry, shared_request, page, limit](tenancy::Ownership ownership) {
+        [this, exchange, match, &tenant, &upstream_entry, shared_request, page](tenancy::Ownership ownership) {
           if (ownership == tenancy::Ownership::kOwned) {
             forward(exchange, match, tenant, upstream_entry, std::move(*shared_request));
           } else if (ownership == tenancy::Ownership::kNotOwned) {
             OutgoingResponse response;
-            response.body = R"({"success":true,"data":[],"pagination":{"page":)" + std::to_string(page) +
-                            R"(,"limit":)" + std::to_string(limit) + R"(,"total":0}})";
+            response.body = common::listEnvelope({}, page, 0);
             finish(exchange, std::move(response));
           } else {
             reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership lookup failed"});
@@ -583,29 +572,21 @@ void RequestPipeline::requireOwnership(std::shared_ptr<Exchange> exchange, const
 void RequestPipeline::serveOwnedList(const std::shared_ptr<Exchange>& exchange, const config::Tenant& tenant,
                                      const PolicySnapshot::Upstream& upstream_entry, tenancy::Kind kind,
                                      const IncomingRequest& request) {
-  const auto page = pageParameter(request, "page", 1, 1, 1'000'000'000);
-  const auto limit = pageParameter(request, "limit", 50, 1, 500);
-  if (!page || !limit) {
-    reject(exchange, {common::ErrorCode::kBadRequest,
-                      !page ? "Invalid page: expected a whole number from 1"
-                            : "Invalid limit: expected a whole number from 1 to 500",
-                      ""});
+  auto read_page = common::readListPage(common::decodeQuery(request.query));
+  if (auto* error = std::get_if<common::Error>(&read_page)) {
+    reject(exchange, std::move(*error));
     return;
   }
+  const common::ListPage page = std::get<common::ListPage>(read_page);
   ownership_->page(
-      upstream_entry.target, tenant.id, kind, *page, *limit,
-      [this, exchange, &tenant, &upstream_entry, page = *page, limit = *limit](tenancy::OwnedPage owned) {
+      upstream_entry.target, tenant.id, kind, page.page, page.limit,
+      [this, exchange, &tenant, &upstream_entry, page](tenancy::OwnedPage owned) {
         if (!owned.ok) {
           reject(exchange, {common::ErrorCode::kUpstreamUnavailable, "", "ownership index unavailable"});
           return;
         }
-        std::string body = R"({"success":true,"data":[)";
-        for (std::size_t i = 0; i < owned.items.size(); ++i) {
-          if (i > 0) body += ',';
-          body += owned.items[i];
-        }
-        body += R"(],"pagination":{"page":)" + std::to_string(page) + R"(,"limit":)" + std::to_string(limit) +
-                R"(,"total":)" + std::to_string(owned.total) + "}}";
+        const std::vector<std::string_view> items(owned.items.begin(), owned.items.end());
+        const std::string body = common::listEnvelope(items, page, static_cast<std::size_t>(owned.total));
 
         auto stripped = tenancy::stripNamespace(body, tenant.id);
         if (stripped.index() != 0) {
@@ -716,15 +697,9 @@ void RequestPipeline::serveCatalog(const std::shared_ptr<Exchange>& exchange, co
     return;
   }
 
-  catalog::QueryParameters query;
-  for (const auto& [raw_name, raw_value] : request->query) {
-    auto name = common::percentDecode(raw_name);
-    auto value = common::percentDecode(raw_value);
-    if (name && value) query.emplace_back(std::move(*name), std::move(*value));
-  }
   // The upstream receives parameters sorted by name and value, and keeps the
   // first of a repeated name, so the cache reads them in the same order.
-  std::sort(query.begin(), query.end());
+  catalog::QueryParameters query = common::decodeQuery(request->query);
   std::string sku = match.parameters.empty() ? std::string() : match.parameters.front();
 
   catalog_->get(upstream_entry->second.target, [this, exchange, &tenant, query = std::move(query),
