@@ -87,7 +87,7 @@ class CatalogSource {
 // again by one request while the others of this instance wait for it
 // (single flight). Across instances, the first one to take a Redis lock
 // fetches from the upstream and stores the result in Redis; the others wait
-// for that result and load it, so the upstream sees one fetch per TTL
+// for that result and load it, so the upstream receives one fetch per TTL
 // whatever the number of instances. Without Redis, each instance fetches on
 // its own. When a fetch fails, the last good copy is served until it is
 // max_stale old; the failure is logged and counted.
@@ -129,7 +129,7 @@ class CatalogCache final : public CatalogSource {
   // `otherwise` when there is none.
   void readFreshShared(const std::shared_ptr<Fetch>& fetch, std::function<void()> otherwise);
   void fetchUpstream(const std::shared_ptr<Fetch>& fetch);
-  // Sends GET `path` for one page and passes the body of a 200 answer to
+  // Sends GET `path` for one page and passes the body of a 200 response to
   // `on_success`; any other outcome fails the fetch.
   void requestPage(const std::shared_ptr<Fetch>& fetch, const char* path, std::int64_t page,
                    std::function<void(std::string body)> on_success);

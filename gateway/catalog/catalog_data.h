@@ -66,7 +66,7 @@ class ComposedBodies {
 // destination as the tenant sees it.
 struct PricedCatalog {
   // Per offer index. An offer whose price could not be computed has an empty
-  // text and is left out of every answer, so its cost never leaks.
+  // text and is left out of every response, so its cost never leaks.
   std::vector<std::string> offer_json;
   std::vector<std::optional<pricing::Money>> offer_price;
   std::vector<std::string> destination_json;

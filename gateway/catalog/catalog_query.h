@@ -16,17 +16,17 @@ namespace fdgw::catalog {
 // repeats, the first one wins, as at the upstream.
 using QueryParameters = common::QueryParameters;
 
-// A catalog request answered from the cache: a success body, or an error for
+// A catalog request served from the cache: a success body, or an error for
 // the tenant (400 for an invalid filter, 404 for an unknown SKU).
 struct CatalogAnswer {
   std::string body;
   std::optional<common::Error> error;
 };
 
-// Returns whether the route is answered from the catalog cache.
+// Returns whether the route is served from the catalog cache.
 bool isCachedCatalogRoute(std::string_view route_id);
 
-// Answers GET /catalog/bundle-offers, /catalog/bundle-offers/{sku} and
+// Serves GET /catalog/bundle-offers, /catalog/bundle-offers/{sku} and
 // /catalog/destinations from `data` as the tenant sees it in `view`, with the
 // upstream's filters, validation and pagination ("page" from 1, "limit" 1 to
 // 500, default 50). Offers keep the upstream's order. `sku` is the path

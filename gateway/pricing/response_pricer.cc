@@ -12,7 +12,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Where the priced objects of one route's response sit.
+// Locations of the priced objects in one route's response.
 struct RouteLayout {
   std::vector<JsonPath> orders;
   std::vector<JsonPath> esims;  // eSIMs whose "bundles" carry prices

@@ -30,7 +30,7 @@ struct OwnedPage {
   std::vector<std::string> items;
 };
 
-// Which tenant owns each user, order, eSIM, bundle and ticket of a shared
+// Owners of each user, order, eSIM, bundle and ticket of a shared
 // upstream account, kept in Redis with each item's last seen JSON and a
 // per-tenant list in upstream order.
 //

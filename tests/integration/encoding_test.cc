@@ -46,7 +46,7 @@ std::string chunked(const std::string& body) {
   return out + "0\r\n\r\n";
 }
 
-// A one-thread HTTP server on 127.0.0.1 that answers every request with the
+// A one-thread HTTP server on 127.0.0.1 that responds to every request with the
 // same gzip-compressed, chunked body, one request per connection.
 class GzipUpstream {
  public:

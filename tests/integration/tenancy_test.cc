@@ -27,7 +27,7 @@ std::string firstSku(SimProcess& sim) {
   return sim.direct("GET", "/catalog/bundle-offers?limit=1&status=active").json()["data"][0]["sku"];
 }
 
-// The resources that one order made, as its tenant sees them.
+// The resources that one order made, as shown to its tenant.
 struct CreatedOrder {
   std::string order_id;
   std::string user_id;
@@ -124,7 +124,7 @@ TEST(TenancyTest, ForeignTenantReachesNothing) {
   ASSERT_EQ(beta_balance.status, 200) << beta_balance.body;
   EXPECT_EQ(beta_balance.json()["data"]["spend"]["day"]["spent"], 0) << beta_balance.body;
 
-  // Nothing changed upstream, and alpha still sees all of its own data.
+  // Nothing changed upstream, and alpha still reads all of its own data.
   EXPECT_EQ(sim.stats()["balance"], balance_before);
   EXPECT_EQ(upstreamPosts(sim), posts_before);
   const HttpResult own_order = gateway.call(kAlpha, "GET", "/orders/" + first.order_id);

@@ -336,7 +336,7 @@ class FakeCatalogUpstream : public upstream::UpstreamClient {
     pending_.emplace_back(request.path_and_query, std::move(done));
   }
 
-  // Answers every pending request, including those sent while answering.
+  // Completes every pending request, including those sent meanwhile.
   void deliverAll() {
     while (true) {
       std::pair<std::string, upstream::UpstreamCompletion> next;
@@ -506,7 +506,8 @@ TEST_F(CatalogCacheTest, InstancesShareOneFetchThroughRedis) {
   for (int i = 0; i < 200 && !(first_redis.connected() && second_redis.connected()); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_TRUE(first_redis.connected() && second_redis.connected());
+  ASSERT_TRUE(first_redis.connected());
+  ASSERT_TRUE(second_redis.connected());
 
   options_.poll_interval = std::chrono::milliseconds(20);
   CatalogCache first(upstream_, &first_redis, system_clock, logger_, metrics_, options_);
@@ -519,7 +520,7 @@ TEST_F(CatalogCacheTest, InstancesShareOneFetchThroughRedis) {
     results->push_back(std::move(lookup));
   };
   first.get(target_, collect);
-  // The first instance takes the lock before the second one asks.
+  // The first instance takes the lock before the second one requests the catalog.
   for (int i = 0; i < 200 && upstream_.calls() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   second.get(target_, collect);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
