@@ -423,13 +423,6 @@ std::optional<tenancy::Kind> listedKind(std::string_view route_id) {
   return std::nullopt;
 }
 
-const std::string* queryParameter(const IncomingRequest& request, std::string_view name) {
-  for (const auto& [key, value] : request.query) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
 // Adds the string at `key` of `body` (when present) to `ids`.
 void collectId(const nlohmann::ordered_json& body, const char* key, tenancy::Kind kind,
                std::vector<std::pair<tenancy::Kind, std::string>>& ids) {
@@ -452,6 +445,10 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
                               const config::Tenant& tenant, const PolicySnapshot::Upstream& upstream_entry,
                               IncomingRequest request) {
   const std::string& route = exchange->route_id;
+  // Parameters are read decoded and sorted, in the order in which the
+  // upstream reads them, so a repeated name cannot pass one value to the
+  // ownership check and another to the upstream.
+  const common::QueryParameters query = common::decodeQuery(request.query);
   if (route.rfind("analytics.", 0) == 0 || route.rfind("credits.", 0) == 0) {
     // These show figures of the whole upstream organization.
     reject(exchange, {common::ErrorCode::kForbidden, "",
@@ -461,8 +458,8 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
 
   // Lists without an upstream filter come from the ownership index.
   if (const auto kind = listedKind(route)) {
-    const bool filtered_upstream = (route == "users.list" && queryParameter(request, "reference_id")) ||
-                                   (route == "orders.list" && queryParameter(request, "user_id"));
+    const bool filtered_upstream = (route == "users.list" && common::firstParameter(query, "reference_id")) ||
+                                   (route == "orders.list" && common::firstParameter(query, "user_id"));
     if (!filtered_upstream) {
       serveOwnedList(exchange, tenant, upstream_entry, *kind, request);
       return;
@@ -474,24 +471,19 @@ void RequestPipeline::isolate(std::shared_ptr<Exchange> exchange, const RouteMat
   if (route == "users.update" || route == "users.delete") ids.emplace_back(tenancy::Kind::kUser, path_id);
 
   // Rewrite the request into the tenant's namespace.
-  if (route == "users.list") {
-    if (const std::string* reference = queryParameter(request, "reference_id")) {
-      const auto decoded = common::percentDecode(*reference);
-      const auto stored = tenancy::namespacedReference(tenant.id, decoded.value_or(*reference));
-      exchange->upstream_query.clear();
-      auto query = request.query;
-      for (auto& [key, value] : query) {
-        if (key == "reference_id") value = stored;
-      }
-      exchange->upstream_query = canonicalQuery(query).value_or("");
+  if (route == "users.list" && common::firstParameter(query, "reference_id")) {
+    common::QueryParameters namespaced = query;
+    for (auto& [key, value] : namespaced) {
+      if (key == "reference_id") value = tenancy::namespacedReference(tenant.id, value);
     }
+    exchange->upstream_query = encodeQuery(std::move(namespaced));
   }
   if (route == "orders.list") {
     // Filtering by another tenant's user finds nothing, like an unknown user.
-    const std::string user_id = *queryParameter(request, "user_id");
+    const std::string user_id = *common::firstParameter(query, "user_id");
     // An invalid page or limit is passed upstream, which rejects it, or
     // echoed with the defaults in the empty page below.
-    const auto read_page = common::readListPage(common::decodeQuery(request.query));
+    const auto read_page = common::readListPage(query);
     const common::ListPage page =
         std::holds_alternative<common::ListPage>(read_page) ? std::get<common::ListPage>(read_page) : common::ListPage{};
     auto shared_request = std::make_shared<IncomingRequest>(std::move(request));

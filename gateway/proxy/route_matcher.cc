@@ -90,23 +90,26 @@ std::variant<RouteMatch, PathProblem> RouteMatcher::match(std::string_view metho
   return PathProblem::kNotFound;
 }
 
-std::optional<std::string> canonicalQuery(
-    const std::vector<std::pair<std::string, std::string>>& raw_parameters) {
-  std::vector<std::pair<std::string, std::string>> decoded;
-  for (const auto& [raw_name, raw_value] : raw_parameters) {
-    auto name = common::percentDecode(raw_name);
-    auto value = common::percentDecode(raw_value);
-    if (!name || !value) return std::nullopt;
-    decoded.emplace_back(std::move(*name), std::move(*value));
-  }
+std::string encodeQuery(common::QueryParameters decoded) {
   std::sort(decoded.begin(), decoded.end());
-
   std::string query;
   for (const auto& [name, value] : decoded) {
     query += query.empty() ? "?" : "&";
     query += percentEncode(name) + "=" + percentEncode(value);
   }
   return query;
+}
+
+std::optional<std::string> canonicalQuery(
+    const std::vector<std::pair<std::string, std::string>>& raw_parameters) {
+  common::QueryParameters decoded;
+  for (const auto& [raw_name, raw_value] : raw_parameters) {
+    auto name = common::percentDecode(raw_name);
+    auto value = common::percentDecode(raw_value);
+    if (!name || !value) return std::nullopt;
+    decoded.emplace_back(std::move(*name), std::move(*value));
+  }
+  return encodeQuery(std::move(decoded));
 }
 
 }  // namespace fdgw::proxy

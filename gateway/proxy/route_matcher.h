@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/common/list_page.h"
+
 #include "gateway/common/routes.h"
 
 namespace fdgw::proxy {
@@ -39,6 +41,10 @@ class RouteMatcher {
   };
   std::vector<Template> templates_;
 };
+
+// Writes %-decoded parameters as a query string in the canonical form below,
+// with its '?', or "" when there are none.
+std::string encodeQuery(common::QueryParameters decoded);
 
 // Rebuilds a query string from its parameters in a canonical form: names
 // sorted, every byte outside the unreserved set percent-encoded. Returns

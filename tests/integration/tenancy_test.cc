@@ -163,6 +163,15 @@ TEST(TenancyTest, SameReferenceInTwoTenants) {
   ASSERT_EQ(upstream_users.size(), 2u);
   EXPECT_NE(upstream_users[0]["reference_id"], upstream_users[1]["reference_id"]);
 
+  // A reference id with a '%' stays one exact filter, for its own tenant
+  // only.
+  placeOrder(gateway, kAlpha, {{"reference_id", "50%off"}, {"sku", sku}, {"quantity", 1}});
+  const Json percent = gateway.call(kAlpha, "GET", "/users?reference_id=50%25off").json();
+  ASSERT_EQ(percent["data"].size(), 1u) << percent.dump();
+  EXPECT_EQ(percent["data"][0]["reference_id"], "50%off");
+  const Json foreign_percent = gateway.call(kBeta, "GET", "/users?reference_id=50%25off").json();
+  EXPECT_TRUE(foreign_percent["data"].empty()) << foreign_percent.dump();
+
   // Renaming a customer keeps it in the tenant's namespace.
   const HttpResult renamed = gateway.call(kAlpha, "PUT", "/users/" + alpha.user_id,
                                           Json{{"reference_id", "customer-2"}}.dump(), kJson);
